@@ -1,0 +1,29 @@
+"""interplab_widgets: live, linked Jupyter views of what happens inside Transformer language models."""
+
+from __future__ import annotations
+
+from .capture import Token, Trace
+from .errors import (
+    InputError,
+    InterplabError,
+    ModelNotInstalledError,
+    UnknownModelError,
+    UnsupportedArchitectureError,
+)
+from .models import ArchitectureAdapter, ModelHandle, load_model, register_adapter
+
+__version__ = "0.1.0"
+
+__all__ = [
+    "ArchitectureAdapter",
+    "InputError",
+    "InterplabError",
+    "ModelHandle",
+    "ModelNotInstalledError",
+    "Token",
+    "Trace",
+    "UnknownModelError",
+    "UnsupportedArchitectureError",
+    "load_model",
+    "register_adapter",
+]

@@ -1,0 +1,9 @@
+"""Running a model once with hooks and keeping what the views need."""
+
+from __future__ import annotations
+
+from .attention import recompute_attention
+from .runner import run, run_many, tokenize
+from .trace import Token, Trace
+
+__all__ = ["Token", "Trace", "recompute_attention", "run", "run_many", "tokenize"]

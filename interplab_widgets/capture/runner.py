@@ -1,0 +1,118 @@
+"""One forward pass with hooks: tokenise, run the base model, keep each block's input."""
+
+from __future__ import annotations
+
+import inspect
+from collections.abc import Sequence
+from typing import TYPE_CHECKING
+
+import torch
+from tqdm.auto import tqdm
+
+from ..errors import InputError
+from .trace import Token, Trace
+
+if TYPE_CHECKING:
+    from ..models.handle import ModelHandle
+
+
+def tokenize(handle: ModelHandle, text: str, *, truncate: bool = False) -> list[Token]:
+    """Tokens of ``text`` with display strings and character offsets; checks the length limit."""
+    if not isinstance(text, str):
+        raise InputError(
+            f"text must be a str, got {type(text).__name__}. For many texts use handle.run_many(texts)."
+        )
+    if not text.strip():
+        raise InputError("text is empty: give the model at least one word to read.")
+    limit = handle.max_tokens
+    tokenizer = handle.tokenizer
+    encoding = tokenizer(
+        text,
+        return_offsets_mapping=True,
+        truncation=truncate,
+        max_length=limit if truncate else None,
+        verbose=False,
+    )
+    ids = list(encoding["input_ids"])
+    if len(ids) > limit:
+        raise InputError(
+            f"The text is {len(ids)} tokens long; {handle.name} reads at most {limit}. "
+            f"Shorten it, or pass truncate=True to keep the first {limit} tokens."
+        )
+    tokens = []
+    for index, (token_id, (start, end)) in enumerate(zip(ids, encoding["offset_mapping"])):
+        piece = tokenizer.decode([token_id])
+        if "\ufffd" in piece and end > start:  # a byte-level piece of a multi-byte character
+            piece = text[start:end]
+        tokens.append(Token(index=index, id=int(token_id), text=piece, start=int(start), end=int(end)))
+    return tokens
+
+
+@torch.no_grad()
+def forward_residuals(
+    handle: ModelHandle, input_ids: torch.Tensor, attention_mask: torch.Tensor
+) -> list[torch.Tensor]:
+    """Run the base model once; return the input of every block and the last block's output, ``[b, n, d]``."""
+    blocks = handle.adapter.block_list(handle.model)
+    residuals: list[torch.Tensor | None] = [None] * (len(blocks) + 1)
+
+    def keep_input(layer: int):
+        def hook(module, args, kwargs):
+            residuals[layer] = (args[0] if args else kwargs["hidden_states"]).detach()
+
+        return hook
+
+    def keep_output(module, args, output):
+        residuals[-1] = (output[0] if isinstance(output, tuple) else output).detach()
+
+    hooks = [block.register_forward_pre_hook(keep_input(i), with_kwargs=True) for i, block in enumerate(blocks)]
+    hooks.append(blocks[-1].register_forward_hook(keep_output))
+    base = handle.model.base_model
+    extra = {"use_cache": False} if "use_cache" in inspect.signature(base.forward).parameters else {}
+    try:
+        base(input_ids=input_ids.to(handle.device), attention_mask=attention_mask.to(handle.device), **extra)
+    finally:
+        for hook in hooks:
+            hook.remove()
+    return residuals  # type: ignore[return-value]
+
+
+def run(handle: ModelHandle, text: str, *, truncate: bool = False) -> Trace:
+    """Trace one text: one forward pass, residuals kept, attention recomputed per layer on demand."""
+    tokens = tokenize(handle, text, truncate=truncate)
+    ids = torch.tensor([[token.id for token in tokens]])
+    residuals = forward_residuals(handle, ids, torch.ones_like(ids))
+    return Trace(handle, text, tokens, residuals)
+
+
+def run_many(
+    handle: ModelHandle,
+    texts: Sequence[str],
+    *,
+    batch_size: int = 8,
+    truncate: bool = False,
+    progress: bool = True,
+) -> list[Trace]:
+    """Trace many texts in right-padded batches of similar length; returns one Trace per text, in order."""
+    if isinstance(texts, str):
+        raise InputError("run_many takes a list of texts; for one text use handle.run(text).")
+    if batch_size < 1:
+        raise InputError(f"batch_size must be at least 1, got {batch_size}.")
+    tokenized = [tokenize(handle, text, truncate=truncate) for text in texts]
+    order = sorted(range(len(texts)), key=lambda i: len(tokenized[i]))
+    traces: list[Trace | None] = [None] * len(texts)
+    batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
+    for batch in tqdm(batches, desc="tracing", unit="batch", disable=not progress):
+        width = max(len(tokenized[i]) for i in batch)
+        ids = torch.zeros(len(batch), width, dtype=torch.long)
+        mask = torch.zeros(len(batch), width, dtype=torch.long)
+        for row, i in enumerate(batch):
+            n = len(tokenized[i])
+            ids[row, :n] = torch.tensor([token.id for token in tokenized[i]])
+            mask[row, :n] = 1
+        residuals = forward_residuals(handle, ids, mask)
+        for row, i in enumerate(batch):
+            n = len(tokenized[i])
+            own = [r[row : row + 1, :n].clone() for r in residuals]
+            traces[i] = Trace(handle, texts[i], tokenized[i], own)
+    return traces  # type: ignore[return-value]

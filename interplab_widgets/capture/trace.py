@@ -1,0 +1,183 @@
+"""Trace: what one forward pass left behind, and the patterns recomputed from it on demand."""
+
+from __future__ import annotations
+
+import numbers
+from collections import OrderedDict
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+import torch
+
+from ..errors import InputError
+from .attention import recompute_attention
+
+if TYPE_CHECKING:
+    from ..models.handle import ModelHandle
+
+#: Default memory for recomputed attention patterns kept per trace (the latest one is always kept).
+ATTENTION_CACHE_BYTES = 256 * 2**20
+
+
+def check_index(what: str, value: object, size: int, owner: str) -> None:
+    """Raise an :class:`InputError` unless ``value`` is an integer in ``0..size-1``."""
+    if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value < size:
+        raise InputError(f"{what} {value!r} is out of range: {owner} 0..{size - 1}.")
+
+
+@dataclass(frozen=True)
+class Token:
+    """One token as the user sees it: its display text and where it sits in the input text."""
+
+    index: int
+    id: int
+    text: str
+    start: int
+    end: int
+
+
+class Trace:
+    """The residual stream of one text through every block, with tokens and lazily computed outputs.
+
+    Keeps ``n_layers + 1`` residuals ``[n, d_model]`` (the input of every block and the
+    output of the last one) and nothing quadratic in the length: ``attention(layer)``
+    recomputes a layer's pattern when asked and keeps recent ones within
+    ``attention_cache_bytes``.
+    """
+
+    def __init__(
+        self,
+        handle: ModelHandle,
+        text: str,
+        tokens: Sequence[Token],
+        residuals: Sequence[torch.Tensor],
+        *,
+        attention_cache_bytes: int = ATTENTION_CACHE_BYTES,
+    ) -> None:
+        self.handle = handle
+        self.text = text
+        self._tokens = tuple(tokens)
+        self._residuals = list(residuals)  # each [1, n, d_model], on the device and dtype of its block
+        self._attention_cache: OrderedDict[int, torch.Tensor] = OrderedDict()
+        self._attention_cache_bytes = attention_cache_bytes
+        self._logits: torch.Tensor | None = None
+
+    # -- tokens ---------------------------------------------------------------------------
+    @property
+    def tokens(self) -> list[str]:
+        """Display text of each token (special tokens as their name, e.g. ``[CLS]``)."""
+        return [token.text for token in self._tokens]
+
+    @property
+    def token_info(self) -> tuple[Token, ...]:
+        """Tokens with their ids and character offsets ``[start, end)`` in :attr:`text`."""
+        return self._tokens
+
+    @property
+    def offsets(self) -> list[tuple[int, int]]:
+        return [(token.start, token.end) for token in self._tokens]
+
+    @property
+    def token_ids(self) -> torch.Tensor:
+        """``[n]`` int64."""
+        return torch.tensor([token.id for token in self._tokens], dtype=torch.long)
+
+    @property
+    def n_tokens(self) -> int:
+        return len(self._tokens)
+
+    @property
+    def n_layers(self) -> int:
+        return self.handle.n_layers
+
+    @property
+    def n_heads(self) -> int:
+        return self.handle.n_heads
+
+    # -- activations ------------------------------------------------------------------------
+    def residual(self, layer: int) -> torch.Tensor:
+        """Residual stream entering block ``layer``, ``[n, d_model]`` float32 on the CPU.
+
+        ``layer == n_layers`` is the output of the last block, before the final norm.
+        """
+        self._check_layer(layer, allow_final=True)
+        return self._residuals[layer][0].detach().float().cpu()
+
+    def attention(self, layer: int) -> torch.Tensor:
+        """Attention pattern of ``layer``, ``[heads, query, key]`` float32 on the CPU; rows sum to 1."""
+        self._check_layer(layer)
+        cache = self._attention_cache
+        if layer in cache:
+            cache.move_to_end(layer)
+            return cache[layer]
+        pattern = recompute_attention(self.handle, layer, self._residuals[layer]).cpu()
+        cache[layer] = pattern
+        while len(cache) > 1 and sum(p.numel() * p.element_size() for p in cache.values()) > self._attention_cache_bytes:
+            cache.popitem(last=False)
+        return pattern
+
+    def attentions(self, layers: Sequence[int] | None = None) -> Iterator[tuple[int, torch.Tensor]]:
+        """``(layer, attention(layer))`` for each layer in turn, holding one pattern at a time."""
+        for layer in range(self.n_layers) if layers is None else layers:
+            yield layer, self.attention(layer)
+
+    def head_attention(self, layer: int, head: int) -> torch.Tensor:
+        """One head's pattern ``[query, key]``."""
+        self._check_head(head)
+        return self.attention(layer)[head]
+
+    @property
+    def logits(self) -> torch.Tensor:
+        """Next-token logits at every position, ``[n, vocab]`` float32 (causal LMs only)."""
+        if self._logits is None:
+            self._logits = self.logits_at(slice(None))
+        return self._logits
+
+    @torch.no_grad()
+    def logits_at(self, positions: int | slice | Sequence[int]) -> torch.Tensor:
+        """Logits at some positions only (``[vocab]`` for an int), without computing the others."""
+        if not self.handle.is_causal:
+            raise InputError(
+                f"{self.handle.name} is an encoder ({self.handle.family}); it has no next-token logits. "
+                "Use a causal LM such as load_model('smollm2-135m')."
+            )
+        final = self._residuals[self.n_layers][0]
+        if isinstance(positions, int):
+            self._check_token(positions)
+        selected = final[positions]
+        norm = self.handle.adapter.final_norm_module(self.handle.model)
+        normed = selected if norm is None else norm(selected)
+        return self.handle.adapter.unembed(self.handle.model, normed).float().cpu()
+
+    def top_predictions(self, k: int = 5, position: int = -1) -> list[tuple[str, float]]:
+        """The ``k`` most likely next tokens after ``position``, as ``(text, probability)``."""
+        probs = torch.softmax(self.logits_at(position), dim=-1)
+        values, ids = probs.topk(k)
+        decode = self.handle.tokenizer.decode
+        return [(decode([i]), float(p)) for p, i in zip(values.tolist(), ids.tolist())]
+
+    def nbytes(self) -> int:
+        """Bytes held by this trace: residuals plus cached patterns and logits."""
+        tensors = [*self._residuals, *self._attention_cache.values()]
+        if self._logits is not None:
+            tensors.append(self._logits)
+        return sum(t.numel() * t.element_size() for t in tensors)
+
+    # -- checks -----------------------------------------------------------------------------
+    def _check_layer(self, layer: int, *, allow_final: bool = False) -> None:
+        check_index("layer", layer, self.n_layers + 1 if allow_final else self.n_layers, "this model has layers")
+
+    def _check_head(self, head: int) -> None:
+        check_index("head", head, self.n_heads, "this model has heads")
+
+    def _check_token(self, index: int) -> None:
+        if isinstance(index, numbers.Integral) and index < 0:
+            index += self.n_tokens
+        check_index("token", index, self.n_tokens, "this text has tokens")
+
+    def __repr__(self) -> str:
+        return (
+            f"Trace({self.handle.name!r}, n_tokens={self.n_tokens}, n_layers={self.n_layers}, "
+            f"n_heads={self.n_heads}, residual=[{self.n_layers + 1} x {self.n_tokens} x {self.handle.d_model}])"
+        )

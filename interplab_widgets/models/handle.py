@@ -1,0 +1,100 @@
+"""ModelHandle: a loaded model, its tokenizer and its adapter, with the shape facts views need."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import torch
+
+from .adapters import ArchitectureAdapter
+
+if TYPE_CHECKING:
+    from ..capture.trace import Trace
+
+
+@dataclass(eq=False)
+class ModelHandle:
+    """A model ready to be traced. Build it with :func:`interplab_widgets.load_model`.
+
+    Attributes:
+        model: the ``transformers`` model (``PreTrainedModel``), in eval mode.
+        tokenizer: its (fast) tokenizer.
+        adapter: where the model's family keeps its parts.
+        name: the name or path it was loaded from.
+    """
+
+    model: Any
+    tokenizer: Any
+    adapter: ArchitectureAdapter
+    name: str
+
+    @property
+    def config(self) -> Any:
+        return self.model.config
+
+    @property
+    def family(self) -> str:
+        return self.adapter.family
+
+    @property
+    def n_layers(self) -> int:
+        return int(self.config.num_hidden_layers)
+
+    @property
+    def n_heads(self) -> int:
+        return int(self.config.num_attention_heads)
+
+    @property
+    def n_kv_heads(self) -> int:
+        return int(getattr(self.config, "num_key_value_heads", None) or self.n_heads)
+
+    @property
+    def d_model(self) -> int:
+        return int(self.config.hidden_size)
+
+    @property
+    def is_causal(self) -> bool:
+        return self.adapter.is_causal
+
+    @property
+    def device(self) -> torch.device:
+        """Where input ids go: the device of the input embeddings."""
+        return self.model.get_input_embeddings().weight.device
+
+    @property
+    def dtype(self) -> torch.dtype:
+        return self.model.get_input_embeddings().weight.dtype
+
+    @property
+    def max_tokens(self) -> int:
+        """The longest input the model takes, in tokens (special tokens included)."""
+        limits = [getattr(self.config, "max_position_embeddings", None), getattr(self.config, "n_positions", None)]
+        if self.config.model_type == "roberta":  # positions start after padding_idx
+            limits = [limit - self.config.pad_token_id - 1 for limit in limits if limit]
+        tokenizer_limit = getattr(self.tokenizer, "model_max_length", None)
+        if tokenizer_limit and tokenizer_limit < 1_000_000:
+            limits.append(tokenizer_limit)
+        return int(min(limit for limit in limits if limit))
+
+    def run(self, text: str, *, truncate: bool = False) -> Trace:
+        """Trace one text with one forward pass. See :class:`interplab_widgets.Trace`."""
+        from ..capture.runner import run
+
+        return run(self, text, truncate=truncate)
+
+    def run_many(
+        self, texts: Sequence[str], batch_size: int = 8, *, truncate: bool = False, progress: bool = True
+    ) -> list[Trace]:
+        """Trace many texts in padded batches, with a progress bar; one Trace per text."""
+        from ..capture.runner import run_many
+
+        return run_many(self, texts, batch_size=batch_size, truncate=truncate, progress=progress)
+
+    def __repr__(self) -> str:
+        return (
+            f"ModelHandle({self.name!r}, family={self.family!r}, n_layers={self.n_layers}, n_heads={self.n_heads}, "
+            f"n_kv_heads={self.n_kv_heads}, d_model={self.d_model}, is_causal={self.is_causal}, "
+            f"device={self.device}, dtype={self.dtype})"
+        )

@@ -1,0 +1,155 @@
+"""load_model: one entry point for embedded defaults, local folders, hub ids and loaded models."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import torch
+
+from ..errors import InputError, UnknownModelError
+from .adapters import adapter_for
+from .embedded import EMBEDDED_MODELS, embedded_source, missing_package_error
+from .handle import ModelHandle
+
+_DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
+
+
+def load_model(
+    source: Any,
+    tokenizer: Any = None,
+    device: str | torch.device | None = None,
+    dtype: str | torch.dtype | None = None,
+    *,
+    trust_remote_code: bool = False,
+    attn_implementation: str | None = None,
+) -> ModelHandle:
+    """Load a model for tracing and return a :class:`ModelHandle`.
+
+    Args:
+        source: an embedded name (``"smollm2-135m"``, ``"minilm-l6"``; work offline), a local
+            folder, a hub id such as ``"openai-community/gpt2"``, an already-loaded
+            ``PreTrainedModel``, or a ``ModelHandle`` (returned as it is, moved if asked).
+        tokenizer: the tokenizer, when ``source`` is a loaded model whose ``name_or_path``
+            does not lead to one.
+        device: ``"cpu"``, ``"cuda"``, ``"cuda:1"``, ``"mps"``, or ``"auto"`` to shard with
+            accelerate's ``device_map="auto"``. Default: where the model already is (CPU for new loads).
+        dtype: ``"float32"``, ``"float16"``, ``"bfloat16"`` or a ``torch.dtype``.
+        trust_remote_code: run the model's own code from the hub; off unless you turn it on.
+        attn_implementation: passed to ``from_pretrained`` (``"eager"``, ``"sdpa"``, ...). Attention
+            patterns are captured whatever it is.
+    """
+    torch_dtype = _parse_dtype(dtype)
+    _check_device(device)
+    if isinstance(source, ModelHandle):
+        _move(source.model, device, torch_dtype)
+        return source
+    if isinstance(source, str):
+        return _load_by_name(source, device, torch_dtype, trust_remote_code, attn_implementation)
+    if hasattr(source, "config") and hasattr(source, "base_model"):
+        return _wrap_loaded(source, tokenizer, device, torch_dtype)
+    raise InputError(
+        f"load_model takes a model name, a folder, a hub id or a PreTrainedModel; got {type(source).__name__}."
+    )
+
+
+def _load_by_name(
+    source: str,
+    device: str | torch.device | None,
+    dtype: torch.dtype | None,
+    trust_remote_code: bool,
+    attn_implementation: str | None,
+) -> ModelHandle:
+    entry = EMBEDDED_MODELS.get(source)
+    if entry is not None:
+        path = embedded_source(entry)
+    elif os.path.isdir(os.path.expanduser(source)):
+        path = os.path.expanduser(source)
+    elif "/" in source and not source.startswith((".", "/", "~")):
+        path = source
+    else:
+        known = ", ".join(f"{name!r} ({e.description})" for name, e in EMBEDDED_MODELS.items())
+        raise UnknownModelError(
+            f"Unknown model {source!r}. Known names: {known}. "
+            "Otherwise pass a local folder, a full hub id such as 'openai-community/gpt2', or a loaded model."
+        )
+    from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
+
+    try:
+        config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
+    except OSError as error:
+        if entry is not None:
+            raise missing_package_error(entry, error) from error
+        raise InputError(f"Could not load {source!r}: {error}") from error
+    adapter = adapter_for(config)
+    auto_class = AutoModelForCausalLM if adapter.is_causal else AutoModel
+    kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
+    if dtype is not None:
+        kwargs["dtype"] = dtype
+    if attn_implementation is not None:
+        kwargs["attn_implementation"] = attn_implementation
+    if device == "auto":
+        kwargs["device_map"] = "auto"
+    model = auto_class.from_pretrained(path, **kwargs)
+    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    if device != "auto":
+        _move(model, device, None)
+    return _handle(model, tokenizer, source)
+
+
+def _wrap_loaded(model: Any, tokenizer: Any, device: Any, dtype: torch.dtype | None) -> ModelHandle:
+    adapter_for(model)  # fail before anything else on an unsupported family
+    name = getattr(model, "name_or_path", "") or type(model).__name__
+    if tokenizer is None:
+        from transformers import AutoTokenizer
+
+        try:
+            tokenizer = AutoTokenizer.from_pretrained(name)
+        except (OSError, ValueError) as error:
+            raise InputError(
+                f"Could not find the tokenizer of this model from name_or_path={name!r}: "
+                "pass it as load_model(model, tokenizer=...)."
+            ) from error
+    _move(model, device, dtype)
+    return _handle(model, tokenizer, name)
+
+
+def _handle(model: Any, tokenizer: Any, name: str) -> ModelHandle:
+    if not getattr(tokenizer, "is_fast", False):
+        raise InputError(
+            f"The tokenizer of {name!r} is a slow (Python) tokenizer; token offsets need a fast one. "
+            "Load it with AutoTokenizer.from_pretrained(..., use_fast=True)."
+        )
+    model.eval()
+    return ModelHandle(model=model, tokenizer=tokenizer, adapter=adapter_for(model), name=name)
+
+
+def _parse_dtype(dtype: str | torch.dtype | None) -> torch.dtype | None:
+    if dtype is None or isinstance(dtype, torch.dtype):
+        return dtype
+    if dtype in _DTYPES:
+        return _DTYPES[dtype]
+    raise InputError(f"Unknown dtype {dtype!r}: use one of {', '.join(_DTYPES)} or a torch.dtype.")
+
+
+def _check_device(device: str | torch.device | None) -> None:
+    if device is None or device == "auto":
+        return
+    try:
+        kind = torch.device(device).type
+    except RuntimeError as error:
+        raise InputError(f"Unknown device {device!r}: use 'cpu', 'cuda', 'cuda:N', 'mps' or 'auto'.") from error
+    available = {
+        "cpu": True,
+        "cuda": torch.cuda.is_available(),
+        "mps": getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available(),
+    }
+    if not available.get(kind, False):
+        raise InputError(f"Device {device!r} is not available on this machine; use device='cpu'.")
+
+
+def _move(model: Any, device: str | torch.device | None, dtype: torch.dtype | None) -> None:
+    if device is not None and device != "auto":
+        model.to(device)
+    if dtype is not None:
+        model.to(dtype)

@@ -1,0 +1,79 @@
+"""Every supported family: captured attention and logits equal what the model itself computes."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from tiny_models import TINY_CONFIGS, build_pair
+
+from interplab_widgets import load_model
+from interplab_widgets.models import supported_families
+
+TEXT = "When Mary and John went to the store, John gave a drink to Mary because she was thirsty."
+
+
+@pytest.fixture(scope="module")
+def tokenizers(smollm2, minilm):
+    return {"causal": smollm2.tokenizer, "encoder": minilm.tokenizer}
+
+
+def tiny_handle(model_type, tokenizers, attn_implementation="sdpa"):
+    model, eager = build_pair(model_type, attn_implementation)
+    tokenizer = tokenizers["encoder" if model_type in ("bert", "roberta") else "causal"]
+    return load_model(model, tokenizer=tokenizer), eager
+
+
+def test_every_registered_model_type_has_a_tiny_model():
+    registered = {t for types in supported_families().values() for t in types}
+    assert registered == set(TINY_CONFIGS)
+
+
+@pytest.mark.parametrize("model_type", sorted(TINY_CONFIGS))
+def test_attention_equals_eager_output_attentions(model_type, tokenizers):
+    handle, eager = tiny_handle(model_type, tokenizers)
+    trace = handle.run(TEXT)
+    with torch.no_grad():
+        expected = eager(trace.token_ids[None], output_attentions=True).attentions
+    assert len(expected) == handle.n_layers
+    for layer in range(handle.n_layers):
+        got = trace.attention(layer)
+        assert got.shape == (handle.n_heads, trace.n_tokens, trace.n_tokens)
+        torch.testing.assert_close(got, expected[layer][0].float(), atol=1e-4, rtol=0)
+        torch.testing.assert_close(got.sum(-1), torch.ones(handle.n_heads, trace.n_tokens), atol=1e-4, rtol=0)
+    # the test is only meaningful if patterns are far from uniform
+    assert trace.attention(0).max() > 0.3
+
+
+@pytest.mark.parametrize("model_type", sorted(TINY_CONFIGS))
+def test_residuals_and_logits_equal_the_model_outputs(model_type, tokenizers):
+    handle, eager = tiny_handle(model_type, tokenizers)
+    trace = handle.run(TEXT)
+    with torch.no_grad():
+        out = eager(trace.token_ids[None], output_hidden_states=True)
+    for layer in range(handle.n_layers):  # hidden_states[l] is the input of block l
+        torch.testing.assert_close(trace.residual(layer), out.hidden_states[layer][0], atol=1e-4, rtol=1e-4)
+    assert trace.residual(handle.n_layers).shape == (trace.n_tokens, handle.d_model)
+    if handle.is_causal:
+        torch.testing.assert_close(trace.logits, out.logits[0], atol=1e-4, rtol=1e-4)
+
+
+@pytest.mark.parametrize("model_type", ["llama", "gpt2", "bert"])
+def test_run_many_matches_run(model_type, tokenizers):
+    handle, _ = tiny_handle(model_type, tokenizers)
+    texts = ["A short one.", TEXT, "Another sentence of middling length here.", "Hi"]
+    traces = handle.run_many(texts, batch_size=3, progress=False)
+    assert [t.text for t in traces] == texts
+    for text, batched in zip(texts, traces):
+        single = handle.run(text)
+        assert batched.tokens == single.tokens
+        torch.testing.assert_close(batched.residual(2), single.residual(2), atol=1e-4, rtol=1e-4)
+        torch.testing.assert_close(batched.attention(1), single.attention(1), atol=1e-4, rtol=0)
+
+
+def test_sliding_window_is_respected(tokenizers):
+    handle, _ = tiny_handle("mistral", tokenizers)
+    pattern = handle.run(TEXT).attention(0)
+    n = pattern.shape[-1]
+    query, key = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
+    outside = (key > query) | (key <= query - 5)
+    assert pattern[:, outside].abs().max() == 0
