@@ -9,7 +9,7 @@ import pytest
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 
-from interplab_widgets import load_model  # noqa: E402
+from interplab_widgets import load_model
 
 
 @pytest.fixture(scope="session")

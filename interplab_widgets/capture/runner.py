@@ -19,9 +19,7 @@ if TYPE_CHECKING:
 def tokenize(handle: ModelHandle, text: str, *, truncate: bool = False) -> list[Token]:
     """Tokens of ``text`` with display strings and character offsets; checks the length limit."""
     if not isinstance(text, str):
-        raise InputError(
-            f"text must be a str, got {type(text).__name__}. For many texts use handle.run_many(texts)."
-        )
+        raise InputError(f"text must be a str, got {type(text).__name__}. For many texts use handle.run_many(texts).")
     if not text.strip():
         raise InputError("text is empty: give the model at least one word to read.")
     limit = handle.max_tokens
@@ -49,9 +47,7 @@ def tokenize(handle: ModelHandle, text: str, *, truncate: bool = False) -> list[
 
 
 @torch.no_grad()
-def forward_residuals(
-    handle: ModelHandle, input_ids: torch.Tensor, attention_mask: torch.Tensor
-) -> list[torch.Tensor]:
+def forward_residuals(handle: ModelHandle, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> list[torch.Tensor]:
     """Run the base model once; return the input of every block and the last block's output, ``[b, n, d]``."""
     blocks = handle.adapter.block_list(handle.model)
     residuals: list[torch.Tensor | None] = [None] * (len(blocks) + 1)

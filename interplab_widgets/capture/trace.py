@@ -20,6 +20,10 @@ if TYPE_CHECKING:
 ATTENTION_CACHE_BYTES = 256 * 2**20
 
 
+def _nbytes(tensor: torch.Tensor) -> int:
+    return tensor.numel() * tensor.element_size()
+
+
 def check_index(what: str, value: object, size: int, owner: str) -> None:
     """Raise an :class:`InputError` unless ``value`` is an integer in ``0..size-1``."""
     if isinstance(value, bool) or not isinstance(value, numbers.Integral) or not 0 <= value < size:
@@ -113,7 +117,7 @@ class Trace:
             return cache[layer]
         pattern = recompute_attention(self.handle, layer, self._residuals[layer]).cpu()
         cache[layer] = pattern
-        while len(cache) > 1 and sum(p.numel() * p.element_size() for p in cache.values()) > self._attention_cache_bytes:
+        while len(cache) > 1 and sum(_nbytes(p) for p in cache.values()) > self._attention_cache_bytes:
             cache.popitem(last=False)
         return pattern
 
@@ -162,7 +166,7 @@ class Trace:
         tensors = [*self._residuals, *self._attention_cache.values()]
         if self._logits is not None:
             tensors.append(self._logits)
-        return sum(t.numel() * t.element_size() for t in tensors)
+        return sum(_nbytes(t) for t in tensors)
 
     # -- checks -----------------------------------------------------------------------------
     def _check_layer(self, layer: int, *, allow_final: bool = False) -> None:
