@@ -47,7 +47,7 @@ class Trace:
     Keeps ``n_layers + 1`` residuals ``[n, d_model]`` (the input of every block and the
     output of the last one) and nothing quadratic in the length: ``attention(layer)``
     recomputes a layer's pattern when asked and keeps recent ones within
-    ``attention_cache_bytes``.
+    ``attention_cache_bytes`` (always the latest one, even when it alone is larger).
     """
 
     def __init__(
@@ -115,10 +115,12 @@ class Trace:
         if layer in cache:
             cache.move_to_end(layer)
             return cache[layer]
+        # Make room first: on long inputs the old pattern and the new one's transients never coexist.
+        needed = self.n_heads * self.n_tokens**2 * 4
+        while cache and sum(_nbytes(p) for p in cache.values()) + needed > self._attention_cache_bytes:
+            cache.popitem(last=False)
         pattern = recompute_attention(self.handle, layer, self._residuals[layer]).cpu()
         cache[layer] = pattern
-        while len(cache) > 1 and sum(_nbytes(p) for p in cache.values()) > self._attention_cache_bytes:
-            cache.popitem(last=False)
         return pattern
 
     def attentions(self, layers: Sequence[int] | None = None) -> Iterator[tuple[int, torch.Tensor]]:
