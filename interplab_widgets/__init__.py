@@ -11,11 +11,13 @@ from .errors import (
     UnsupportedArchitectureError,
 )
 from .models import ArchitectureAdapter, ModelHandle, load_model, register_adapter
+from .widgets import AttentionExplorer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ArchitectureAdapter",
+    "AttentionExplorer",
     "InputError",
     "InterplabError",
     "ModelHandle",

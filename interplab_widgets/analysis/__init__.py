@@ -1,0 +1,8 @@
+"""Pure functions on attention patterns and activations: no widgets, no Jupyter."""
+
+from __future__ import annotations
+
+from .head_summary import HEAD_STATISTICS, downsample, head_statistics, thumbnail_bins
+from .rollout import attention_rollout, fuse_heads
+
+__all__ = ["HEAD_STATISTICS", "attention_rollout", "downsample", "fuse_heads", "head_statistics", "thumbnail_bins"]

@@ -1,0 +1,61 @@
+"""Attention rollout (Abnar & Zuidema, 2020): attention composed through the layers."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import Any
+
+import numpy as np
+import torch
+
+HEAD_FUSIONS = ("mean", "max", "min")
+
+
+def fuse_heads(pattern: torch.Tensor, head_fusion: str = "mean") -> torch.Tensor:
+    """One ``[n, n]`` matrix from a layer's ``[heads, n, n]`` patterns."""
+    if head_fusion == "mean":
+        return pattern.mean(0)
+    if head_fusion == "max":
+        return pattern.max(0).values
+    if head_fusion == "min":
+        return pattern.min(0).values
+    raise ValueError(f"head_fusion must be one of {HEAD_FUSIONS}, got {head_fusion!r}.")
+
+
+def layer_patterns(attentions: Any, start_layer: int, end_layer: int | None) -> Iterable[torch.Tensor]:
+    """``[heads, n, n]`` float64 tensors from a Trace (one layer at a time) or a ``[layers, heads, n, n]`` array."""
+    if hasattr(attentions, "attentions") and hasattr(attentions, "n_layers"):  # a Trace
+        last = attentions.n_layers - 1 if end_layer is None else end_layer
+        return (p.double() for _, p in attentions.attentions(range(start_layer, last + 1)))
+    stack = torch.as_tensor(np.asarray(attentions) if not torch.is_tensor(attentions) else attentions)
+    if stack.dim() != 4 or stack.shape[-1] != stack.shape[-2]:
+        raise ValueError(f"attentions must be [layers, heads, n, n]; got shape {tuple(stack.shape)}.")
+    last = stack.shape[0] - 1 if end_layer is None else end_layer
+    return (stack[layer].double() for layer in range(start_layer, last + 1))
+
+
+def attention_rollout(
+    attentions: Any,
+    residual: bool = True,
+    head_fusion: str = "mean",
+    start_layer: int = 0,
+    end_layer: int | None = None,
+) -> np.ndarray:
+    """Rollout ``[n, n]``: row i is how much position i at the output of ``end_layer`` draws from each input token.
+
+    Args:
+        attentions: a Trace, or patterns ``[layers, heads, n, n]``.
+        residual: model the skip connection as ``0.5 * A + 0.5 * I`` (rows renormalised).
+        head_fusion: how heads combine within a layer: ``"mean"``, ``"max"`` or ``"min"``.
+        start_layer, end_layer: the layers composed, inclusive (default: all).
+    """
+    rollout = None
+    for pattern in layer_patterns(attentions, start_layer, end_layer):
+        fused = fuse_heads(pattern, head_fusion)
+        if residual:
+            fused = 0.5 * fused + 0.5 * torch.eye(fused.shape[-1], dtype=fused.dtype)
+        fused = fused / fused.sum(-1, keepdim=True)
+        rollout = fused if rollout is None else fused @ rollout
+    if rollout is None:
+        raise ValueError(f"No layers between start_layer={start_layer} and end_layer={end_layer}.")
+    return rollout.float().numpy()

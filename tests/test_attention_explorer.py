@@ -1,0 +1,123 @@
+"""AttentionExplorer without a browser: state, payloads and handlers on the real smollm2-135m."""
+
+from __future__ import annotations
+
+import json
+
+import numpy as np
+import pytest
+from ipywidgets.widgets.widget import _remove_buffers
+
+from interplab_widgets import AttentionExplorer, InputError
+from interplab_widgets.analysis import attention_rollout, downsample
+from interplab_widgets.widgets.wire import from_wire, to_wire
+
+pytestmark = pytest.mark.slow
+
+TEXT = "The cat sat on the mat because it was tired."
+HOSTILE = "<img src=x onerror=alert(1)>"
+
+
+@pytest.fixture(scope="module")
+def explorer(smollm2):
+    return AttentionExplorer(smollm2, TEXT)
+
+
+@pytest.fixture(autouse=True)
+def reset(explorer):
+    yield
+    explorer.text, explorer.mode, explorer.selected_token = TEXT, "raw", -1
+    explorer.selected_layer = explorer.selected_head = 0
+
+
+def test_first_paint_state(explorer):
+    trace = explorer.trace
+    assert (explorer._n_layers, explorer._n_heads) == (30, 9)
+    assert explorer._tokens == trace.tokens
+    assert explorer._modes[:2] == ["raw", "rollout"]
+    thumbs = from_wire(explorer._thumbnails)
+    assert thumbs.dtype == np.uint8 and thumbs.shape == (30, 9, trace.n_tokens, trace.n_tokens)
+    assert from_wire(explorer._head_stats).shape == (30, 9, 3)
+
+
+def test_thumbnails_decode_back_to_the_trace_attention(explorer):
+    thumbs = from_wire(explorer._thumbnails).astype(np.float32) / 255
+    scales = from_wire(explorer._thumbnail_scale)
+    for layer in (0, 11, 29):
+        expected = downsample(explorer.trace.attention(layer).numpy(), 32)
+        decoded = thumbs[layer] * scales[layer][:, None, None]
+        assert np.abs(decoded - expected).max() <= scales[layer].max() / 255 / 2 + 1e-6
+
+
+def test_selecting_a_head_sends_its_full_pattern(explorer):
+    explorer.selected_layer, explorer.selected_head = 5, 3
+    detail = explorer._detail
+    assert (detail["layer"], detail["head"], detail["mode"]) == (5, 3, "raw")
+    pattern = from_wire(detail["pattern"])
+    assert pattern.dtype == np.float16
+    np.testing.assert_allclose(pattern, explorer.trace.attention(5)[3].numpy(), atol=1e-3)
+
+
+def test_rollout_mode_sends_the_rollout_up_to_the_selected_layer(explorer):
+    explorer.selected_layer = 4
+    explorer.mode = "rollout"
+    assert (explorer._detail["mode"], explorer._detail["head"]) == ("rollout", -1)
+    expected = attention_rollout(explorer.trace, end_layer=4)
+    np.testing.assert_allclose(from_wire(explorer._detail["pattern"]), expected, atol=1e-3)
+
+
+def test_arrays_travel_as_binary_buffers_not_json(explorer):
+    state, _, buffers = _remove_buffers(explorer.get_state())
+    assert sum(len(b) for b in buffers) > 30 * 9 * 11 * 11
+    assert len(json.dumps(state)) < 20_000  # tokens, names and shapes only
+
+
+@pytest.mark.parametrize(
+    ("trait", "value", "message"),
+    [
+        ("selected_layer", 30, "layer 30 is out of range"),
+        ("selected_head", -1, "head -1 is out of range"),
+        ("selected_token", 99, "token 99 is out of range"),
+        ("mode", "nonsense", "Unknown mode"),
+    ],
+)
+def test_out_of_range_selection_from_the_browser_shows_an_error_and_recovers(explorer, trait, value, message):
+    setattr(explorer, trait, value)
+    assert message in explorer._error
+    explorer.selected_layer, explorer.selected_head, explorer.mode, explorer.selected_token = 1, 1, "raw", 2
+    assert explorer._error == ""
+    assert (explorer._detail["layer"], explorer._detail["head"]) == (1, 1)
+
+
+def test_new_text_retraces_and_bad_text_keeps_the_old_view(explorer):
+    explorer.selected_token = 8
+    explorer.text = "Paris is the capital of France."
+    assert explorer._tokens == ["Paris", " is", " the", " capital", " of", " France", "."]
+    assert explorer.selected_token == -1  # the pin pointed past the new text
+    assert from_wire(explorer._detail["pattern"]).shape == (7, 7)
+    explorer.text = ""
+    assert "empty" in explorer._error
+    assert explorer.trace.text == "Paris is the capital of France."
+
+
+def test_token_text_is_data(explorer):
+    explorer.text = HOSTILE
+    assert "".join(explorer._tokens) == HOSTILE
+
+
+def test_constructor_errors_are_raised_in_python(smollm2):
+    with pytest.raises(InputError, match="empty"):
+        AttentionExplorer(smollm2, "")
+    with pytest.raises(InputError, match="Unknown mode"):
+        AttentionExplorer(smollm2, TEXT, mode="flow-ish")
+    with pytest.raises(InputError, match="head 9 is out of range"):
+        AttentionExplorer(smollm2, TEXT, selected_head=9)
+    with pytest.raises(TypeError):
+        AttentionExplorer(smollm2, TEXT, colour="red")
+
+
+def test_wire_round_trip_is_little_endian():
+    values = np.arange(6, dtype=np.float32).reshape(2, 3)
+    wire = to_wire(values, "float32")
+    assert wire["shape"] == [2, 3] and wire["data"][:8] == np.array([0, 1], "<f4").tobytes()
+    np.testing.assert_array_equal(from_wire(wire), values)
