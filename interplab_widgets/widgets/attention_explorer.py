@@ -197,12 +197,11 @@ class AttentionExplorer(anywidget.AnyWidget):
             leave=False,
         )
         for _, pattern in layers:
-            pattern = pattern.numpy()
             quantised, scale = quantise_unit(downsample(pattern, self.thumbnail_size))
             thumbnails.append(quantised)
             scales.append(scale)
             stats.append(head_statistics(pattern))
-        return np.stack(thumbnails), np.stack(scales), np.stack(stats).astype(np.float32)
+        return np.stack(thumbnails), np.stack(scales), np.stack(stats)
 
     def _cached(self, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
         """Detail matrices already sent, kept within ``DETAIL_CACHE_BYTES`` (rollout is worth keeping)."""

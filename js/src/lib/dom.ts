@@ -1,0 +1,58 @@
+/** Tiny DOM helpers. Text always goes in through `textContent`, never as markup. */
+
+export interface ElementOptions {
+  className?: string;
+  text?: string;
+  attrs?: Record<string, string>;
+}
+
+export function h<K extends keyof HTMLElementTagNameMap>(
+  tag: K,
+  options: ElementOptions = {},
+  children: Node[] = [],
+): HTMLElementTagNameMap[K] {
+  const el = document.createElement(tag);
+  if (options.className) el.className = options.className;
+  if (options.text !== undefined) el.textContent = options.text;
+  for (const [name, value] of Object.entries(options.attrs ?? {})) el.setAttribute(name, value);
+  for (const child of children) el.appendChild(child);
+  return el;
+}
+
+const SVG_NS = "http://www.w3.org/2000/svg";
+
+export function svg<K extends keyof SVGElementTagNameMap>(
+  tag: K,
+  attrs: Record<string, string | number> = {},
+): SVGElementTagNameMap[K] {
+  const el = document.createElementNS(SVG_NS, tag);
+  for (const [name, value] of Object.entries(attrs)) el.setAttribute(name, String(value));
+  return el;
+}
+
+/** The canvas' 2D context, or null where there is none (test DOMs, lost contexts). */
+export function context2d(canvas: HTMLCanvasElement): CanvasRenderingContext2D | null {
+  try {
+    return canvas.getContext("2d");
+  } catch {
+    return null;
+  }
+}
+
+/** The index stored in `data-token-index` on the closest token element, or -1. */
+export function tokenIndexAt(target: EventTarget | null, selector: string): number {
+  if (!(target instanceof Element)) return -1;
+  const el = target.closest<HTMLElement>(selector);
+  const index = Number(el?.dataset.tokenIndex);
+  return Number.isInteger(index) ? index : -1;
+}
+
+/** requestAnimationFrame with a timer fallback for DOMs that lack it. */
+export function nextFrame(callback: () => void): () => void {
+  if (typeof requestAnimationFrame === "function") {
+    const id = requestAnimationFrame(callback);
+    return () => cancelAnimationFrame(id);
+  }
+  const id = setTimeout(callback, 16);
+  return () => clearTimeout(id);
+}

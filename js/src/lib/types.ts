@@ -1,0 +1,103 @@
+/**
+ * Types shared by the attention explorer view.
+ *
+ * `AttentionExplorerTraits` mirrors the synced traits of `AttentionExplorer` in
+ * `interplab_widgets/widgets/attention_explorer.py`; change both together. Trait names
+ * stay snake_case here because they are the wire names; everything the view derives
+ * from them (see `lib/traits.ts`) is camelCase.
+ */
+
+/** Element types a wire array may carry. float16 is widened to float32 when decoded. */
+export type WireDtype = "uint8" | "float16" | "float32" | "int32";
+
+/**
+ * An n-dimensional array as Python sends it: C-order, little-endian bytes nested in a
+ * dict. ipywidgets delivers the bytes as a `DataView` (possibly a window into a larger
+ * buffer, so `byteOffset`/`byteLength` matter).
+ */
+export interface WireArray {
+  dtype: WireDtype;
+  shape: number[];
+  data: DataView;
+}
+
+/** A trait that holds a wire array once computed, `{}` before. */
+export type MaybeWire = WireArray | Record<string, never>;
+
+/** One entry of `_head_roles`: a named behaviour detected for one head. */
+export interface HeadRole {
+  layer: number;
+  head: number;
+  role: string;
+  score: number;
+}
+
+/** `_detail`: the full-resolution matrix shown in the detail panel, or `{}`. */
+export interface DetailWire {
+  layer: number;
+  /** -1 for head-independent modes such as rollout. */
+  head: number;
+  mode: string;
+  /** float16 `[query, key]`; for causal models the upper triangle is 0. */
+  pattern: WireArray;
+}
+
+/** Mirrors `interplab_widgets/widgets/attention_explorer.py` (AttentionExplorer traits). */
+export interface AttentionExplorerTraits {
+  // Public, linked traits.
+  text: string;
+  selected_layer: number;
+  selected_head: number;
+  /** Pinned token index, -1 for none. */
+  selected_token: number;
+  mode: string;
+  // Private traits, Python → JS.
+  _model_name: string;
+  _n_layers: number;
+  _n_heads: number;
+  _causal: boolean;
+  /** Display text of each token. Data, never markup. */
+  _tokens: string[];
+  _modes: string[];
+  /** uint8 `[layers, heads, t, t]`, each head scaled so its max is 255; t ≤ 32. */
+  _thumbnails: MaybeWire;
+  /** float32 `[layers, heads, k]`, named by `_head_stat_names`. */
+  _head_stats: MaybeWire;
+  _head_stat_names: string[];
+  _head_roles: HeadRole[];
+  _detail: DetailWire | Record<string, never>;
+  _busy: boolean;
+  _error: string;
+}
+
+/** Which line of the pattern a highlighted token lights: its query row or its key column. */
+export type Axis = "query" | "key";
+
+/** Thumbnails after decoding: `layers × heads` square images of side `t`. */
+export interface Thumbnails {
+  nLayers: number;
+  nHeads: number;
+  t: number;
+  /** `[layers, heads, t, t]`, 0..255. */
+  data: Uint8Array;
+}
+
+/** Per-head statistics after decoding. */
+export interface HeadStats {
+  names: string[];
+  /** `[layers, heads, k]`. */
+  values: Float32Array;
+  k: number;
+}
+
+/** The decoded `_detail`, checked against the token count. */
+export interface DetailMatrix {
+  layer: number;
+  head: number;
+  mode: string;
+  /** Number of tokens; `values` is `[n, n]`, rows = queries, cols = keys. */
+  n: number;
+  values: Float32Array;
+  /** Largest finite value, the top of the colour scale (0 when all ≤ 0). */
+  max: number;
+}

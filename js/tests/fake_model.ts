@@ -1,0 +1,124 @@
+/**
+ * A stand-in for the anywidget model: get/set/save_changes/on/off/send, with
+ * `change:<name>` events fired synchronously on set, as Backbone does.
+ */
+import type { AnyModel } from "@anywidget/types";
+import type { AttentionExplorerTraits, WireArray, WireDtype } from "../src/lib/types";
+
+// biome-ignore lint/suspicious/noExplicitAny: the same handler type as AnyModel's EventHandler
+type Handler = (...args: any[]) => void;
+type T = AttentionExplorerTraits;
+
+export class FakeModel implements AnyModel<T> {
+  saveCount = 0;
+  readonly sent: unknown[] = [];
+  readonly widget_manager = {
+    get_model: () => Promise.reject(new Error("no widget manager in tests")),
+  };
+  private readonly state: T;
+  private readonly handlers = new Map<string, Set<Handler>>();
+
+  constructor(state: T) {
+    this.state = { ...state };
+  }
+
+  get<K extends keyof T>(key: K): T[K] {
+    return this.state[key];
+  }
+
+  set<K extends keyof T>(key: K, value: T[K]): void {
+    const old = this.state[key];
+    this.state[key] = value;
+    if (old !== value) this.emit(`change:${String(key)}`, value);
+  }
+
+  save_changes(): void {
+    this.saveCount++;
+  }
+
+  on(event: string, handler: Handler): void {
+    if (!this.handlers.has(event)) this.handlers.set(event, new Set());
+    this.handlers.get(event)?.add(handler);
+  }
+
+  off(event?: string | null, handler?: Handler | null): void {
+    if (!event) {
+      this.handlers.clear();
+    } else if (!handler) {
+      this.handlers.delete(event);
+    } else {
+      this.handlers.get(event)?.delete(handler);
+    }
+  }
+
+  send(content: unknown): void {
+    this.sent.push(content);
+  }
+
+  emit(event: string, ...args: unknown[]): void {
+    for (const handler of [...(this.handlers.get(event) ?? [])]) handler(...args);
+  }
+
+  /** Number of handlers still registered (to check cleanup). */
+  listenerCount(): number {
+    let n = 0;
+    for (const set of this.handlers.values()) n += set.size;
+    return n;
+  }
+}
+
+/** Wrap a typed array as a wire array, optionally inside a larger buffer at `offset` bytes. */
+export function wire(dtype: WireDtype, shape: number[], array: ArrayBufferView, offset = 0): WireArray {
+  const bytes = new Uint8Array(array.buffer, array.byteOffset, array.byteLength);
+  const buffer = new ArrayBuffer(offset + bytes.byteLength + 3);
+  new Uint8Array(buffer, offset, bytes.byteLength).set(bytes);
+  return { dtype, shape, data: new DataView(buffer, offset, bytes.byteLength) };
+}
+
+/** float16 bits of small exact values used in tests: 0, 0.25, 0.5, 0.75, 1. */
+export const HALF: Record<number, number> = { 0: 0x0000, 0.25: 0x3400, 0.5: 0x3800, 0.75: 0x3a00, 1: 0x3c00 };
+
+/** A causal [n, n] pattern as a float16 wire array: each row spreads weight evenly over keys ≤ query. */
+export function causalPattern(n: number): WireArray {
+  const bits = new Uint16Array(n * n);
+  for (let q = 0; q < n; q++) {
+    for (let k = 0; k <= q; k++) bits[q * n + k] = q === 0 ? HALF[1] : k === q ? HALF[0.5] : HALF[0.25];
+  }
+  return wire("float16", [n, n], bits);
+}
+
+export function exampleState(overrides: Partial<AttentionExplorerTraits> = {}): AttentionExplorerTraits {
+  const nLayers = 3;
+  const nHeads = 4;
+  const t = 4;
+  const tokens = ["The", " cat", " sat", "\n"];
+  const thumbs = new Uint8Array(nLayers * nHeads * t * t).map((_, i) => (i * 7) % 256);
+  const stats = new Float32Array(nLayers * nHeads * 2).map((_, i) => i / 10);
+  return {
+    text: "The cat sat\n",
+    selected_layer: 0,
+    selected_head: 0,
+    selected_token: -1,
+    mode: "raw",
+    _model_name: "tiny-test-model",
+    _n_layers: nLayers,
+    _n_heads: nHeads,
+    _causal: true,
+    _tokens: tokens,
+    _modes: ["raw", "rollout"],
+    _thumbnails: wire("uint8", [nLayers, nHeads, t, t], thumbs),
+    _head_stats: wire("float32", [nLayers, nHeads, 2], stats),
+    _head_stat_names: ["entropy", "first_token"],
+    _head_roles: [{ layer: 1, head: 2, role: "previous_token", score: 0.9 }],
+    _detail: { layer: 0, head: 0, mode: "raw", pattern: causalPattern(tokens.length) },
+    _busy: false,
+    _error: "",
+    ...overrides,
+  };
+}
+
+/** Let queued microtasks (the view's batched sync) run. */
+export async function flush(): Promise<void> {
+  await Promise.resolve();
+  await Promise.resolve();
+}
