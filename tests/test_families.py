@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+import tiny_models
 import torch
 from tiny_models import TINY_CONFIGS, build_pair
 
@@ -77,3 +78,39 @@ def test_sliding_window_is_respected(tokenizers):
     query, key = torch.meshgrid(torch.arange(n), torch.arange(n), indexing="ij")
     outside = (key > query) | (key <= query - 5)
     assert pattern[:, outside].abs().max() == 0
+
+
+def test_registering_an_adapter_adds_a_family(tokenizers):
+    from transformers import AutoModelForCausalLM, Phi3Config
+
+    from interplab_widgets import ArchitectureAdapter, UnsupportedArchitectureError, register_adapter
+    from interplab_widgets.models import adapters
+
+    config = Phi3Config(**tiny_models.SMALL, num_key_value_heads=2, vocab_size=tiny_models.CAUSAL_VOCAB)
+    model = AutoModelForCausalLM.from_config(config, attn_implementation="sdpa").eval()
+    eager = AutoModelForCausalLM.from_config(config, attn_implementation="eager").eval()
+    eager.load_state_dict(model.state_dict())
+    with pytest.raises(UnsupportedArchitectureError):
+        load_model(model, tokenizer=tokenizers["causal"])
+    register_adapter(
+        ArchitectureAdapter(
+            family="phi3",
+            model_types=("phi3",),
+            is_causal=True,
+            blocks="layers",
+            attention="self_attn",
+            attention_norm="input_layernorm",
+            mlp="mlp",
+            final_norm="norm",
+            rotary=True,
+        )
+    )
+    try:
+        trace = load_model(model, tokenizer=tokenizers["causal"]).run(TEXT)
+        with torch.no_grad():
+            expected = eager(trace.token_ids[None], output_attentions=True)
+        for layer in range(config.num_hidden_layers):
+            torch.testing.assert_close(trace.attention(layer), expected.attentions[layer][0], atol=1e-4, rtol=0)
+        torch.testing.assert_close(trace.logits, expected.logits[0], atol=1e-4, rtol=1e-4)
+    finally:
+        adapters._ADAPTERS.pop("phi3")
