@@ -7,7 +7,7 @@ import tiny_models
 import torch
 from tiny_models import TINY_CONFIGS, build_pair
 
-from interplab_widgets import load_model
+from interplab_widgets import InputError, load_model
 from interplab_widgets.models import supported_families
 
 TEXT = "When Mary and John went to the store, John gave a drink to Mary because she was thirsty."
@@ -114,3 +114,13 @@ def test_registering_an_adapter_adds_a_family(tokenizers):
         torch.testing.assert_close(trace.logits, expected.logits[0], atol=1e-4, rtol=1e-4)
     finally:
         adapters._ADAPTERS.pop("phi3")
+
+
+def test_run_ids_traces_token_ids_as_given(tokenizers):
+    handle, _ = tiny_handle("llama", tokenizers)
+    by_text = handle.run(TEXT)
+    by_ids = handle.run_ids(by_text.token_ids.tolist())
+    assert by_ids.tokens == by_text.tokens and by_ids.text == TEXT
+    torch.testing.assert_close(by_ids.attention(2), by_text.attention(2))
+    with pytest.raises(InputError, match="token ids must be in"):
+        handle.run_ids([0, 10**6])

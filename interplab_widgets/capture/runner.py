@@ -81,6 +81,26 @@ def run(handle: ModelHandle, text: str, *, truncate: bool = False) -> Trace:
     return Trace(handle, text, tokens, residuals)
 
 
+def run_ids(handle: ModelHandle, token_ids: Sequence[int]) -> Trace:
+    """Trace a sequence of token ids (e.g. random tokens for head scores); its text is their decoding."""
+    ids = [int(i) for i in token_ids]
+    if not ids:
+        raise InputError("token_ids is empty: give at least one token id.")
+    vocab = handle.model.get_input_embeddings().num_embeddings
+    if not all(0 <= i < vocab for i in ids):
+        raise InputError(f"token ids must be in 0..{vocab - 1} for {handle.name}.")
+    if len(ids) > handle.max_tokens:
+        raise InputError(f"{len(ids)} token ids; {handle.name} reads at most {handle.max_tokens}.")
+    tokens, start = [], 0
+    for index, token_id in enumerate(ids):
+        piece = handle.tokenizer.decode([token_id])
+        tokens.append(Token(index=index, id=token_id, text=piece, start=start, end=start + len(piece)))
+        start += len(piece)
+    tensor = torch.tensor([ids])
+    residuals = forward_residuals(handle, tensor, torch.ones_like(tensor))
+    return Trace(handle, "".join(token.text for token in tokens), tokens, residuals)
+
+
 def run_many(
     handle: ModelHandle,
     texts: Sequence[str],

@@ -84,6 +84,12 @@ class ModelHandle:
 
         return run(self, text, truncate=truncate)
 
+    def run_ids(self, token_ids: Sequence[int]) -> Trace:
+        """Trace a sequence of token ids as they are (no special tokens added)."""
+        from ..capture.runner import run_ids
+
+        return run_ids(self, token_ids)
+
     def run_many(
         self, texts: Sequence[str], batch_size: int = 8, *, truncate: bool = False, progress: bool = True
     ) -> list[Trace]:
