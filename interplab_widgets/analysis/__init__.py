@@ -2,7 +2,16 @@
 
 from __future__ import annotations
 
+from .flow import attention_flow
 from .head_summary import HEAD_STATISTICS, downsample, head_statistics, thumbnail_bins
 from .rollout import attention_rollout, fuse_heads
 
-__all__ = ["HEAD_STATISTICS", "attention_rollout", "downsample", "fuse_heads", "head_statistics", "thumbnail_bins"]
+__all__ = [
+    "HEAD_STATISTICS",
+    "attention_flow",
+    "attention_rollout",
+    "downsample",
+    "fuse_heads",
+    "head_statistics",
+    "thumbnail_bins",
+]

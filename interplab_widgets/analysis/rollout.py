@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import Any
 
 import numpy as np
@@ -34,6 +34,18 @@ def layer_patterns(attentions: Any, start_layer: int, end_layer: int | None) -> 
     return (stack[layer].double() for layer in range(start_layer, last + 1))
 
 
+def mixed_attention(
+    attentions: Any, residual: bool, head_fusion: str, start_layer: int = 0, end_layer: int | None = None
+) -> Iterator[torch.Tensor]:
+    """Per layer, the ``[n, n]`` float64 matrix rollout and flow work on: heads fused, then
+    ``0.5 * A + 0.5 * I`` for the residual, rows renormalised."""
+    for pattern in layer_patterns(attentions, start_layer, end_layer):
+        fused = fuse_heads(pattern, head_fusion)
+        if residual:
+            fused = 0.5 * fused + 0.5 * torch.eye(fused.shape[-1], dtype=fused.dtype)
+        yield fused / fused.sum(-1, keepdim=True)
+
+
 def attention_rollout(
     attentions: Any,
     residual: bool = True,
@@ -50,12 +62,8 @@ def attention_rollout(
         start_layer, end_layer: the layers composed, inclusive (default: all).
     """
     rollout = None
-    for pattern in layer_patterns(attentions, start_layer, end_layer):
-        fused = fuse_heads(pattern, head_fusion)
-        if residual:
-            fused = 0.5 * fused + 0.5 * torch.eye(fused.shape[-1], dtype=fused.dtype)
-        fused = fused / fused.sum(-1, keepdim=True)
-        rollout = fused if rollout is None else fused @ rollout
+    for mixed in mixed_attention(attentions, residual, head_fusion, start_layer, end_layer):
+        rollout = mixed if rollout is None else mixed @ rollout
     if rollout is None:
         raise ValueError(f"No layers between start_layer={start_layer} and end_layer={end_layer}.")
     return rollout.float().numpy()

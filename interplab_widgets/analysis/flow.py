@@ -1,0 +1,155 @@
+"""Attention flow (Abnar & Zuidema, 2020): exact maximum flow through the layers' attention graph.
+
+The graph has ``layers + 1`` rows of ``n`` nodes; node ``i`` of row ``l + 1`` sends to
+node ``j`` of row ``l`` with capacity ``A_l[i, j]`` (the residual-mixed, head-fused,
+row-normalised attention of layer ``l``). ``flow[i, j]`` is the maximum flow from output
+position ``i`` on the top row to input token ``j`` on the bottom row.
+
+Each pair is one max-flow problem. The reference implementation builds a networkx
+graph and runs Edmonds-Karp per pair (23 s at 16 tokens, 14 min at 32 on these
+machines). Here a Dinic solver is compiled with numba over the dense layered
+structure: arcs are array cells, not objects, the bottom row is cut down to the one
+sink, and pairs run in parallel. Same problem, same float64 capacities, no approximation.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numba
+import numpy as np
+
+from .rollout import mixed_attention
+
+EPSILON = 1e-12
+
+
+def flow_capacities(attentions: Any, residual: bool = True, head_fusion: str = "mean") -> np.ndarray:
+    """Edge capacities ``[layers, n, n]`` float64: head-fused, residual-mixed, rows renormalised."""
+    layers = [mixed.numpy() for mixed in mixed_attention(attentions, residual, head_fusion)]
+    return np.ascontiguousarray(np.stack(layers))
+
+
+def attention_flow(
+    attentions: Any,
+    residual: bool = True,
+    head_fusion: str = "mean",
+    positions: Sequence[int] | None = None,
+) -> np.ndarray:
+    """Attention flow ``[len(positions), n]`` (``[n, n]`` by default): row i is the maximum flow
+    from output position i at the top layer to each input token.
+
+    Args:
+        attentions: a Trace, or patterns ``[layers, heads, n, n]``.
+        residual: model the skip connection as ``0.5 * A + 0.5 * I`` (rows renormalised).
+        head_fusion: ``"mean"``, ``"max"`` or ``"min"`` over heads.
+        positions: output positions to compute (default: all).
+    """
+    capacities = flow_capacities(attentions, residual, head_fusion)
+    n = capacities.shape[-1]
+    rows = np.arange(n) if positions is None else np.asarray(positions, dtype=np.int64)
+    if rows.ndim != 1 or (len(rows) and (rows.min() < 0 or rows.max() >= n)):
+        raise ValueError(f"positions must be token indices in 0..{n - 1}, got {positions!r}.")
+    return _flow_rows(capacities, rows.astype(np.int64))
+
+
+@numba.njit(parallel=True, cache=True)
+def _flow_rows(capacities: np.ndarray, sources: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
+    n = capacities.shape[-1]
+    result = np.zeros((len(sources), n))
+    for pair in numba.prange(len(sources) * n):
+        row, sink = pair // n, pair % n
+        result[row, sink] = _max_flow(capacities, sources[row], sink)
+    return result
+
+
+@numba.njit(cache=True)
+def _residual(capacities, flows, layer, node, arc, sink):  # pragma: no cover - compiled
+    """Residual capacity of ``arc`` out of ``(layer, node)`` and the node it reaches.
+
+    Arcs ``0..n-1`` go down to row ``layer - 1`` (only to ``sink`` on the bottom row);
+    arcs ``n..2n-1`` go back up along flow already sent down from row ``layer + 1``.
+    """
+    n = capacities.shape[-1]
+    top = capacities.shape[0]
+    if arc < n:
+        if layer == 0 or (layer == 1 and arc != sink):
+            return 0.0, -1, -1
+        return capacities[layer - 1, node, arc] - flows[layer - 1, node, arc], layer - 1, arc
+    up = arc - n
+    if layer >= top:
+        return 0.0, -1, -1
+    return flows[layer, up, node], layer + 1, up
+
+
+@numba.njit(cache=True)
+def _max_flow(capacities, source, sink):  # pragma: no cover - compiled
+    """Dinic's algorithm from ``(top, source)`` to ``(0, sink)`` on the dense layered graph."""
+    top, n = capacities.shape[0], capacities.shape[-1]
+    flows = np.zeros_like(capacities)
+    level = np.empty((top + 1, n), dtype=np.int64)
+    pointer = np.empty((top + 1, n), dtype=np.int64)
+    queue_layer = np.empty((top + 1) * n, dtype=np.int64)
+    queue_node = np.empty((top + 1) * n, dtype=np.int64)
+    path_layer = np.empty(2 * (top + 1) * n + 1, dtype=np.int64)
+    path_node = np.empty(2 * (top + 1) * n + 1, dtype=np.int64)
+    path_arc = np.empty(2 * (top + 1) * n + 1, dtype=np.int64)
+    total = 0.0
+    while True:
+        # breadth-first levels from the source over arcs with residual capacity
+        level[:] = -1
+        level[top, source] = 0
+        queue_layer[0], queue_node[0] = top, source
+        head, tail = 0, 1
+        while head < tail:
+            layer, node = queue_layer[head], queue_node[head]
+            head += 1
+            for arc in range(2 * n):
+                residual, next_layer, next_node = _residual(capacities, flows, layer, node, arc, sink)
+                if residual > EPSILON and level[next_layer, next_node] < 0:
+                    level[next_layer, next_node] = level[layer, node] + 1
+                    queue_layer[tail], queue_node[tail] = next_layer, next_node
+                    tail += 1
+        if level[0, sink] < 0:
+            return total
+        # blocking flow: depth-first along increasing levels, advancing each node's arc pointer
+        pointer[:] = 0
+        while True:
+            depth = 0
+            path_layer[0], path_node[0] = top, source
+            found = False
+            while depth >= 0:
+                layer, node = path_layer[depth], path_node[depth]
+                if layer == 0 and node == sink:
+                    found = True
+                    break
+                advanced = False
+                while pointer[layer, node] < 2 * n:
+                    arc = pointer[layer, node]
+                    residual, next_layer, next_node = _residual(capacities, flows, layer, node, arc, sink)
+                    if residual > EPSILON and level[next_layer, next_node] == level[layer, node] + 1:
+                        path_arc[depth] = arc
+                        depth += 1
+                        path_layer[depth], path_node[depth] = next_layer, next_node
+                        advanced = True
+                        break
+                    pointer[layer, node] += 1
+                if not advanced:
+                    level[layer, node] = -1  # dead end for the rest of this phase
+                    depth -= 1
+                    if depth >= 0:
+                        pointer[path_layer[depth], path_node[depth]] += 1
+            if not found:
+                break
+            bottleneck = np.inf
+            for d in range(depth):
+                residual, _, _ = _residual(capacities, flows, path_layer[d], path_node[d], path_arc[d], sink)
+                bottleneck = min(bottleneck, residual)
+            for d in range(depth):
+                layer, node, arc = path_layer[d], path_node[d], path_arc[d]
+                if arc < n:
+                    flows[layer - 1, node, arc] += bottleneck
+                else:
+                    flows[layer, arc - n, node] -= bottleneck
+            total += bottleneck

@@ -1,0 +1,576 @@
+"""Head scores and head roles from attention on repeated random tokens.
+
+:func:`head_scores` builds its own inputs: ``n_sequences`` segments of ``L`` random ordinary
+tokens, each followed by the same segment again (``x1 .. xL x1 .. xL``), framed with the
+special tokens the tokenizer puts around any text (``[CLS] .. [SEP]`` for BERT, nothing
+for SmolLM2). On such input a head's job is easy to read from where it looks:
+
+======================  ==================================================================
+score                   the mean attention weight ...
+======================  ==================================================================
+``previous_token``      from each token to the token before it (both in the copies)
+``induction``           from each token of the second copy to the token that *followed*
+                        its first occurrence (key ``i - L + 1``)
+``duplicate_token``     from each token of the second copy to its first occurrence
+                        (key ``i - L``)
+``sink``                from each token to position 0 (the first token of the input)
+``self``                from each token to itself
+``local``               ``1 - mean distance / mean largest possible distance`` (see below)
+``mean_distance``       (tokens, not a fraction) ``sum_j A[i, j] * |i - j|``, averaged
+======================  ==================================================================
+
+Queries are the positions of the two copies except position 0 (whose row is trivial in a
+causal model); ``previous_token`` starts one later so both ends are random tokens. Every
+score but ``mean_distance`` lies in ``[0, 1]``. The locality of a head is
+``local = 1 - sum_i d_i / sum_i m_i`` over those queries, where ``d_i`` is the attended
+distance of query ``i`` and ``m_i`` the largest distance it could attend to (``i`` in a
+causal model, ``max(i, n - 1 - i)`` in an encoder): 1 when every query looks at itself,
+about 0.5 for uniform attention, 0 when every query looks as far away as it can (e.g. at
+position 0). Encoders get the same definitions on their bidirectional patterns.
+
+:func:`head_roles` turns scores into one label per head with :data:`ROLE_THRESHOLDS`.
+Scores are plug-ins: :func:`register_head_score` adds a column (and optionally a role);
+the built-in scores are registered the same way, so :data:`HEAD_SCORES` is the single
+list of what is computed. The names follow TransformerLens' ``head_detector``
+(``previous_token_head``, ``duplicate_token_head``, ``induction_head``).
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ..errors import InputError
+
+if TYPE_CHECKING:
+    from ..capture.trace import Trace
+    from ..models.handle import ModelHandle
+
+__all__ = [
+    "HEAD_SCORES",
+    "ROLE_THRESHOLDS",
+    "HeadRole",
+    "HeadScore",
+    "HeadScores",
+    "RepeatedSequence",
+    "head_roles",
+    "head_scores",
+    "ordinary_token_ids",
+    "register_head_score",
+    "unregister_head_score",
+]
+
+
+# -- the input: one repeated random sequence ----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class RepeatedSequence:
+    """Where things are in one input ``prefix + segment + segment + suffix``; what a score function gets.
+
+    Attributes:
+        segment_length: ``L``, the length of one copy of the random segment.
+        start: index of the first token of the first copy (the number of prefix tokens).
+        n_tokens: length of the whole input, prefix and suffix included.
+        is_causal: whether queries only see keys at or before them.
+        layer: the layer whose pattern is being scored.
+        trace: the :class:`~interplab_widgets.Trace` of this input (``None`` when a score
+            function is called on bare arrays, e.g. in tests); a score that needs more than
+            the pattern (residuals, logits) reads it from here.
+    """
+
+    segment_length: int
+    start: int = 0
+    n_tokens: int | None = None
+    is_causal: bool = True
+    layer: int = 0
+    trace: Trace | None = field(default=None, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        if self.n_tokens is None:
+            object.__setattr__(self, "n_tokens", self.start + 2 * self.segment_length)
+
+    @property
+    def end(self) -> int:
+        """One past the last token of the second copy."""
+        return self.start + 2 * self.segment_length
+
+    @property
+    def second_copy(self) -> np.ndarray:
+        """Positions of the second copy ``[L]``."""
+        return np.arange(self.start + self.segment_length, self.end)
+
+    @property
+    def queries(self) -> np.ndarray:
+        """Positions of both copies except position 0: the queries of the position-only scores."""
+        return np.arange(max(self.start, 1), self.end)
+
+
+# -- the registry ----------------------------------------------------------------------------
+
+ScoreFunction = Callable[[torch.Tensor, RepeatedSequence], Any]
+
+
+@dataclass(frozen=True)
+class HeadScore:
+    """A registered score: ``compute(pattern [heads, query, key], sequence) -> [heads]``.
+
+    Attributes:
+        name: column name in :class:`HeadScores`.
+        compute: gets one layer's float32 pattern and a :class:`RepeatedSequence`, returns one
+            number per head (an array, a tensor or a list); :func:`head_scores` averages it
+            over the sequences.
+        role: the label :func:`head_roles` gives a head whose score exceeds ``threshold``;
+            ``None`` for a score that labels nothing.
+        threshold: default threshold of the role.
+        priority: lower wins when a head passes several roles' thresholds.
+        unit: ``"fraction"`` for scores in ``[0, 1]``, else what the number counts.
+        description: one line for reprs and docs.
+    """
+
+    name: str
+    compute: ScoreFunction
+    role: str | None = None
+    threshold: float | None = None
+    priority: float = 0.0
+    unit: str = "fraction"
+    description: str = ""
+
+
+#: Every score :func:`head_scores` computes, in column order. Change it with
+#: :func:`register_head_score` / :func:`unregister_head_score`.
+HEAD_SCORES: dict[str, HeadScore] = {}
+
+#: Priority of a registered role when none is given: after the three roles that need the
+#: repetition (induction, duplicate-token, previous-token), before the positional ones.
+DEFAULT_PLUGIN_PRIORITY = 35.0
+
+
+def register_head_score(
+    name: str,
+    *,
+    role: str | None = None,
+    threshold: float | None = None,
+    priority: float | None = None,
+    unit: str = "fraction",
+    description: str | None = None,
+) -> Callable[[ScoreFunction], ScoreFunction]:
+    """Decorator: add ``fn(pattern, sequence) -> [heads]`` as a column of :func:`head_scores`.
+
+    ``fn`` gets one layer's pattern ``[heads, query, key]`` (float32 tensor) of one repeated
+    random sequence and its :class:`RepeatedSequence` (segment length, where the copies are,
+    the layer, and the trace itself for scores that need more than attention).
+
+    With ``role`` and ``threshold`` the score also labels heads in :func:`head_roles`; among
+    roles a head passes, the one with the lowest ``priority`` wins (default
+    :data:`DEFAULT_PLUGIN_PRIORITY`). Registering an existing name replaces it.
+
+    Example::
+
+        @register_head_score("last_token", role="last-token", threshold=0.5)
+        def last_token(pattern, sequence):
+            return pattern[:, sequence.queries, -1].mean(-1)
+    """
+    if not isinstance(name, str) or not name:
+        raise InputError(f"A head score needs a non-empty name, got {name!r}.")
+    if (role is None) != (threshold is None):
+        raise InputError(f"Score {name!r}: give both role= and threshold=, or neither.")
+    if role is not None:
+        for other in HEAD_SCORES.values():
+            if other.role == role and other.name != name:
+                raise InputError(f"Role {role!r} is already given by score {other.name!r}; unregister it first.")
+
+    def decorator(fn: ScoreFunction) -> ScoreFunction:
+        doc = (fn.__doc__ or "").strip().splitlines()
+        HEAD_SCORES[name] = HeadScore(
+            name=name,
+            compute=fn,
+            role=role,
+            threshold=None if threshold is None else float(threshold),
+            priority=DEFAULT_PLUGIN_PRIORITY if priority is None else float(priority),
+            unit=unit,
+            description=description if description is not None else (doc[0] if doc else ""),
+        )
+        return fn
+
+    return decorator
+
+
+def unregister_head_score(name: str) -> HeadScore:
+    """Remove a score (and its role) from :data:`HEAD_SCORES`; returns what was registered."""
+    if name not in HEAD_SCORES:
+        raise InputError(f"No head score named {name!r}; registered: {', '.join(HEAD_SCORES)}.")
+    return HEAD_SCORES.pop(name)
+
+
+# -- built-in scores ---------------------------------------------------------------------------
+
+
+def _mean_at(pattern: torch.Tensor, queries: np.ndarray, keys: np.ndarray) -> torch.Tensor:
+    """Mean over queries of ``pattern[:, query, key]`` ``[heads]`` (0 when there are no queries)."""
+    if len(queries) == 0:
+        return torch.zeros(pattern.shape[0])
+    return pattern[:, torch.as_tensor(queries), torch.as_tensor(keys)].double().mean(-1)
+
+
+@register_head_score("previous_token", role="previous-token", threshold=0.5, priority=30)
+def previous_token_score(pattern: torch.Tensor, sequence: RepeatedSequence) -> torch.Tensor:
+    """Attention from each token to the one before it."""
+    queries = np.arange(sequence.start + 1, sequence.end)
+    return _mean_at(pattern, queries, queries - 1)
+
+
+@register_head_score("induction", role="induction", threshold=0.3, priority=10)
+def induction_score(pattern: torch.Tensor, sequence: RepeatedSequence) -> torch.Tensor:
+    """Attention from the second copy to the token after the first occurrence (i - L + 1)."""
+    queries = sequence.second_copy
+    return _mean_at(pattern, queries, queries - sequence.segment_length + 1)
+
+
+@register_head_score("duplicate_token", role="duplicate-token", threshold=0.3, priority=20)
+def duplicate_token_score(pattern: torch.Tensor, sequence: RepeatedSequence) -> torch.Tensor:
+    """Attention from the second copy to the same token in the first copy (i - L)."""
+    queries = sequence.second_copy
+    return _mean_at(pattern, queries, queries - sequence.segment_length)
+
+
+@register_head_score("sink", role="sink", threshold=0.8, priority=40)
+def sink_score(pattern: torch.Tensor, sequence: RepeatedSequence) -> torch.Tensor:
+    """Attention to position 0, the first token of the input."""
+    queries = sequence.queries
+    return _mean_at(pattern, queries, np.zeros_like(queries))
+
+
+@register_head_score("self")
+def self_score(pattern: torch.Tensor, sequence: RepeatedSequence) -> torch.Tensor:
+    """Attention from each token to itself."""
+    queries = sequence.queries
+    return _mean_at(pattern, queries, queries)
+
+
+def _distances(pattern: torch.Tensor, sequence: RepeatedSequence) -> tuple[torch.Tensor, torch.Tensor]:
+    """Attended distance ``[heads, q]`` and largest possible distance ``[q]`` of each query."""
+    n = pattern.shape[-1]
+    queries = torch.as_tensor(sequence.queries)
+    keys = torch.arange(n)
+    distance = (queries[:, None] - keys[None, :]).abs().double()  # [q, n]
+    attended = (pattern[:, queries].double() * distance).sum(-1)  # [heads, q]
+    if sequence.is_causal:
+        largest = queries.double()
+    else:
+        largest = torch.maximum(queries, n - 1 - queries).double()
+    return attended, largest
+
+
+@register_head_score("local", role="local", threshold=0.9, priority=50)
+def local_score(pattern: torch.Tensor, sequence: RepeatedSequence) -> torch.Tensor:
+    """1 - mean attended distance / mean largest possible distance."""
+    attended, largest = _distances(pattern, sequence)
+    if attended.shape[-1] == 0 or largest.sum() == 0:
+        return torch.ones(pattern.shape[0], dtype=torch.float64)
+    return 1 - attended.sum(-1) / largest.sum()
+
+
+@register_head_score("mean_distance", unit="tokens")
+def mean_distance_score(pattern: torch.Tensor, sequence: RepeatedSequence) -> torch.Tensor:
+    """Mean attended distance |i - j|, in tokens."""
+    attended, _ = _distances(pattern, sequence)
+    if attended.shape[-1] == 0:
+        return torch.zeros(pattern.shape[0], dtype=torch.float64)
+    return attended.mean(-1)
+
+
+#: Default role thresholds, from the registry: a head gets a role when its score is above
+#: it. Measured on SmolLM2-135M (8 sequences, L = 25) and all-MiniLM-L6-v2; see the module's
+#: tests for the numbers. Pass ``thresholds=`` to :func:`head_roles` to override any of them.
+ROLE_THRESHOLDS: Mapping[str, float] = {s.role: s.threshold for s in HEAD_SCORES.values() if s.role}  # type: ignore[misc]
+
+
+def _role_thresholds() -> dict[str, float]:
+    """Current default thresholds of every registered role (plug-ins included)."""
+    return {s.role: s.threshold for s in HEAD_SCORES.values() if s.role and s.threshold is not None}
+
+
+# -- inputs ------------------------------------------------------------------------------------
+
+_BRACKETED = re.compile(r"^\s*(\[.*\]|<.*>)\s*$")
+
+
+def ordinary_token_ids(tokenizer: Any, vocab_size: int) -> np.ndarray:
+    """Ids random sequences are drawn from: no special, added, blank or bracketed tokens
+    (``[unused7]``, ``<filename>``); in vocabularies over 2000 ordinary tokens, the band from the
+    5th to the 50th percentile of ids (past bytes, single characters and punctuation, before
+    the rarest and least-trained merges)."""
+    excluded = {int(i) for i in tokenizer.all_special_ids}
+    excluded |= {int(i) for i in getattr(tokenizer, "added_tokens_decoder", {})}
+    size = min(vocab_size, len(tokenizer))
+    pieces = tokenizer.convert_ids_to_tokens(list(range(size)))
+    ordinary = [
+        i
+        for i, piece in enumerate(pieces)
+        if i not in excluded and piece and piece.strip() and not _BRACKETED.match(piece)
+    ]
+    if len(ordinary) > 2000:
+        ordinary = ordinary[len(ordinary) // 20 : len(ordinary) // 2]
+    return np.array(ordinary, dtype=np.int64)
+
+
+def _framing(tokenizer: Any) -> tuple[list[int], list[int]]:
+    """Special tokens the tokenizer puts before and after any text (``[CLS]`` / ``[SEP]``)."""
+    text = "hello world"
+    with_special = list(tokenizer(text)["input_ids"])
+    bare = list(tokenizer(text, add_special_tokens=False)["input_ids"])
+    for start in range(len(with_special) - len(bare) + 1):
+        if with_special[start : start + len(bare)] == bare:
+            return with_special[:start], with_special[start + len(bare) :]
+    return [], []
+
+
+def repeated_sequences(
+    handle: ModelHandle, n_sequences: int, segment_length: int, seed: int
+) -> tuple[list[list[int]], int, int]:
+    """``n_sequences`` inputs ``prefix + s + s + suffix`` of random ordinary tokens.
+
+    Returns the id lists, the segment length used (clamped so the input fits the model) and
+    the prefix length. Tokens within a segment are distinct when the vocabulary allows it.
+    """
+    if isinstance(n_sequences, bool) or not isinstance(n_sequences, int) or n_sequences < 1:
+        raise InputError(f"n_sequences must be a positive integer, got {n_sequences!r}.")
+    if isinstance(segment_length, bool) or not isinstance(segment_length, int) or segment_length < 2:
+        raise InputError(f"segment_length must be an integer of at least 2, got {segment_length!r}.")
+    prefix, suffix = _framing(handle.tokenizer)
+    room = (handle.max_tokens - len(prefix) - len(suffix)) // 2
+    length = min(segment_length, room)
+    if length < 2:
+        raise InputError(f"{handle.name} reads at most {handle.max_tokens} tokens: too few for two copies of 2 tokens.")
+    vocab = handle.model.get_input_embeddings().num_embeddings
+    candidates = ordinary_token_ids(handle.tokenizer, vocab)
+    if len(candidates) < 2:
+        raise InputError(f"{handle.name}'s tokenizer has fewer than 2 ordinary tokens to draw random sequences from.")
+    rng = np.random.default_rng(seed)
+    sequences = []
+    for _ in range(n_sequences):
+        segment = rng.choice(candidates, size=length, replace=len(candidates) < length).tolist()
+        sequences.append(prefix + segment + segment + suffix)
+    return sequences, length, len(prefix)
+
+
+# -- scores ------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, eq=False)
+class HeadScores:
+    """Scores of every head: ``values[layer, head, k]`` is score ``names[k]``.
+
+    Attributes:
+        names: score names, in column order (the registry's order when computed).
+        values: ``[layers, heads, n_scores]`` float32.
+        units: unit of each score (``"fraction"`` for ``[0, 1]``).
+        model: name of the model scored.
+        n_sequences, segment_length, seed: the inputs they were averaged over.
+    """
+
+    names: tuple[str, ...]
+    values: np.ndarray
+    units: tuple[str, ...] = ()
+    model: str = ""
+    n_sequences: int = 0
+    segment_length: int = 0
+    seed: int = 0
+
+    def __post_init__(self) -> None:
+        values = np.asarray(self.values, dtype=np.float32)
+        if values.ndim != 3 or values.shape[-1] != len(self.names):
+            raise InputError(f"values must be [layers, heads, {len(self.names)}]; got shape {values.shape}.")
+        object.__setattr__(self, "names", tuple(self.names))
+        object.__setattr__(self, "values", values)
+        object.__setattr__(self, "units", tuple(self.units) or ("fraction",) * len(self.names))
+
+    @property
+    def n_layers(self) -> int:
+        return self.values.shape[0]
+
+    @property
+    def n_heads(self) -> int:
+        return self.values.shape[1]
+
+    def score(self, name: str) -> np.ndarray:
+        """One score of every head, ``[layers, heads]``."""
+        if name not in self.names:
+            raise InputError(f"No score named {name!r}; these scores are: {', '.join(self.names)}.")
+        return self.values[..., self.names.index(name)]
+
+    def top(self, name: str, k: int = 3) -> list[tuple[int, int, float]]:
+        """The ``k`` heads with the highest score, as ``(layer, head, value)``, best first."""
+        scores = self.score(name)
+        order = np.argsort(-scores, axis=None, kind="stable")[:k]
+        return [(int(i // self.n_heads), int(i % self.n_heads), float(scores.flat[i])) for i in order]
+
+    def rows(self) -> list[dict[str, float | int]]:
+        """One dict per head, ``{"layer", "head", <score>: value, ...}``, layer-major."""
+        return [
+            {"layer": layer, "head": head, **{n: float(v) for n, v in zip(self.names, self.values[layer, head])}}
+            for layer in range(self.n_layers)
+            for head in range(self.n_heads)
+        ]
+
+    def to_dataframe(self) -> Any:
+        """A ``pandas.DataFrame`` with one row per head (needs pandas)."""
+        try:
+            import pandas as pd
+        except ImportError as error:
+            raise ImportError("HeadScores.to_dataframe() needs pandas: pip install pandas (or use .rows()).") from error
+        return pd.DataFrame(self.rows(), columns=["layer", "head", *self.names])
+
+    def __repr__(self) -> str:
+        lines = [
+            f"HeadScores({self.model!r}, {self.n_layers} layers x {self.n_heads} heads, "
+            f"{self.n_sequences} sequences of 2 x {self.segment_length} random tokens; top heads per score)"
+        ]
+        width = max((len(n) for n in self.names), default=0)
+        for name, unit in zip(self.names, self.units):
+            tops = "  ".join(f"L{layer}H{head} {value:.2f}" for layer, head, value in self.top(name))
+            suffix = "" if unit == "fraction" else f"  ({unit})"
+            lines.append(f"  {name:<{width}}  {tops}{suffix}")
+        return "\n".join(lines)
+
+
+def head_scores(
+    handle: ModelHandle,
+    *,
+    n_sequences: int = 8,
+    segment_length: int = 25,
+    seed: int = 0,
+    progress: bool = True,
+) -> HeadScores:
+    """Score every head of ``handle`` on repeated random token sequences.
+
+    Each of ``n_sequences`` inputs is a segment of ``segment_length`` random ordinary tokens
+    (see :func:`ordinary_token_ids`) followed by the same segment again, framed with the
+    tokenizer's own special tokens; ``segment_length`` is clamped so the input fits
+    ``handle.max_tokens``. Every score in :data:`HEAD_SCORES` is computed per layer and
+    averaged over the sequences. One layer's pattern is held at a time.
+
+    Returns:
+        :class:`HeadScores` with ``values [layers, heads, n_scores]``.
+    """
+    sequences, length, start = repeated_sequences(handle, n_sequences, segment_length, seed)
+    registered = list(HEAD_SCORES.values())
+    total = np.zeros((handle.n_layers, handle.n_heads, len(registered)))
+    for ids in tqdm(sequences, desc="head scores", unit="sequence", disable=not progress):
+        trace = handle.run_ids(ids)
+        for layer, pattern in trace.attentions():
+            sequence = RepeatedSequence(
+                segment_length=length,
+                start=start,
+                n_tokens=len(ids),
+                is_causal=handle.is_causal,
+                layer=layer,
+                trace=trace,
+            )
+            for k, score in enumerate(registered):
+                total[layer, :, k] += _as_head_vector(score, score.compute(pattern, sequence), handle.n_heads)
+    return HeadScores(
+        names=tuple(s.name for s in registered),
+        values=total / len(sequences),
+        units=tuple(s.unit for s in registered),
+        model=handle.name,
+        n_sequences=len(sequences),
+        segment_length=length,
+        seed=seed,
+    )
+
+
+def _as_head_vector(score: HeadScore, result: Any, n_heads: int) -> np.ndarray:
+    if torch.is_tensor(result):
+        result = result.detach().cpu().double().numpy()
+    vector = np.asarray(result, dtype=np.float64)
+    if vector.shape != (n_heads,):
+        raise InputError(
+            f"Head score {score.name!r} returned shape {vector.shape}; it must return [heads] = ({n_heads},)."
+        )
+    return vector
+
+
+# -- roles ---------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class HeadRole:
+    """The role of one head and the score that earned it."""
+
+    layer: int
+    head: int
+    role: str
+    score: float
+
+
+def head_roles(
+    handle_or_scores: ModelHandle | HeadScores,
+    thresholds: Mapping[str, float | None] | None = None,
+    **score_options: Any,
+) -> list[HeadRole]:
+    """One role per head that earns one, sorted by ``(layer, head)``; heads with none are left out.
+
+    A head earns a role when the role's score is above its threshold (:data:`ROLE_THRESHOLDS`
+    by default). When it passes several, the lowest ``priority`` wins; for the built-ins:
+    ``induction`` > ``duplicate-token`` > ``previous-token`` > (plug-in roles by default) >
+    ``sink`` > ``local``. The specific roles come first because the generic ones overlap
+    them: an induction head rests on the first token when it has nothing to copy, and a
+    previous-token head is also local.
+
+    Args:
+        handle_or_scores: a :class:`HeadScores`, or a model handle to score first (with
+            ``score_options`` passed to :func:`head_scores`).
+        thresholds: per role (``"previous-token"``, or its score name ``"previous_token"``),
+            a threshold that replaces the default; ``None`` turns the role off.
+    """
+    if isinstance(handle_or_scores, HeadScores):
+        if score_options:
+            raise InputError(f"Options {sorted(score_options)} only apply when head_roles is given a model handle.")
+        scores = handle_or_scores
+    else:
+        scores = head_scores(handle_or_scores, **score_options)
+    limits = _thresholds(thresholds)
+    by_role = {s.role: s for s in HEAD_SCORES.values() if s.role}
+    candidates = sorted(
+        (by_role[role] for role in limits if by_role[role].name in scores.names),
+        key=lambda s: s.priority,
+    )
+    roles = []
+    for layer in range(scores.n_layers):
+        for head in range(scores.n_heads):
+            for candidate in candidates:
+                value = float(scores.values[layer, head, scores.names.index(candidate.name)])
+                if value > limits[candidate.role]:  # type: ignore[index]
+                    roles.append(HeadRole(layer, head, candidate.role, value))  # type: ignore[arg-type]
+                    break
+    return roles
+
+
+def _thresholds(overrides: Mapping[str, float | None] | None) -> dict[str, float]:
+    limits: dict[str, float | None] = dict(_role_thresholds())
+    by_score = {s.name: s.role for s in HEAD_SCORES.values() if s.role}
+    for key, value in (overrides or {}).items():
+        role = by_score.get(key, key)
+        if role not in limits:
+            raise InputError(f"Unknown role {key!r}: roles are {', '.join(limits)}.")
+        if value is not None and not (isinstance(value, (int, float)) and math.isfinite(value)):
+            raise InputError(f"Threshold for {key!r} must be a number or None, got {value!r}.")
+        limits[role] = value
+    return {role: float(value) for role, value in limits.items() if value is not None}
+
+
+def head_roles_table(roles: Sequence[HeadRole]) -> dict[str, list[tuple[int, int, float]]]:
+    """``{role: [(layer, head, score), ...]}`` for printing or plotting."""
+    table: dict[str, list[tuple[int, int, float]]] = {}
+    for role in roles:
+        table.setdefault(role.role, []).append((role.layer, role.head, role.score))
+    return table
