@@ -8,6 +8,7 @@ import torch
 from tiny_models import TINY_CONFIGS, build_pair
 
 from interplab_widgets import InputError, load_model
+from interplab_widgets.analysis import norm_attention, transformed_values
 from interplab_widgets.models import supported_families
 
 TEXT = "When Mary and John went to the store, John gave a drink to Mary because she was thirsty."
@@ -102,6 +103,7 @@ def test_registering_an_adapter_adds_a_family(tokenizers):
             attention_norm="input_layernorm",
             mlp="mlp",
             final_norm="norm",
+            attention_output="self_attn.o_proj",
             rotary=True,
         )
     )
@@ -124,3 +126,25 @@ def test_run_ids_traces_token_ids_as_given(tokenizers):
     torch.testing.assert_close(by_ids.attention(2), by_text.attention(2))
     with pytest.raises(InputError, match="token ids must be in"):
         handle.run_ids([0, 10**6])
+
+
+@pytest.mark.parametrize("model_type", sorted(TINY_CONFIGS))
+def test_transformed_values_rebuild_the_attention_output(model_type, tokenizers):
+    """Kobayashi's decomposition: sum_h sum_j alpha_hij f_h(x_j) + output bias == the attention block's output."""
+    handle, _ = tiny_handle(model_type, tokenizers)
+    block = handle.adapter.block_list(handle.model)[1]
+    outputs = []
+    hook = handle.adapter.attention_module(block).register_forward_hook(lambda m, a, out: outputs.append(out[0]))
+    try:
+        trace = handle.run(TEXT)
+    finally:
+        hook.remove()
+    projection = block.get_submodule(handle.adapter.attention_output)
+    expected = outputs[0][0] - (projection.bias if projection.bias is not None else 0)
+    if model_type in ("bert", "roberta"):  # BERT's self-attention stops before its output projection
+        expected = projection(outputs[0][0]) - projection.bias
+    moved = torch.einsum("hij,hjd->id", trace.attention(1), transformed_values(trace, 1))
+    torch.testing.assert_close(moved, expected.detach(), atol=1e-4, rtol=1e-4)
+    norms = norm_attention(trace, 1)
+    assert norms.shape == (handle.n_heads, trace.n_tokens, trace.n_tokens)
+    assert (norms >= 0).all()

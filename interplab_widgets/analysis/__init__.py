@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .flow import attention_flow
 from .head_summary import HEAD_STATISTICS, downsample, head_statistics, thumbnail_bins
+from .norm_attention import norm_attention, transformed_values
 from .rollout import attention_rollout, fuse_heads
 
 __all__ = [
@@ -13,5 +14,7 @@ __all__ = [
     "downsample",
     "fuse_heads",
     "head_statistics",
+    "norm_attention",
     "thumbnail_bins",
+    "transformed_values",
 ]

@@ -16,14 +16,16 @@ from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
+from transformers import AttentionInterface
 
 if TYPE_CHECKING:
     from ..models.handle import ModelHandle
 
 
 @contextmanager
-def eager_attention(model: nn.Module) -> Iterator[None]:
-    """Switch every config the model's modules read to eager attention, and back."""
+def eager_attention(model: nn.Module, implementation: str = "eager") -> Iterator[None]:
+    """Switch every config the model's modules read to eager attention (or another
+    registered ``implementation``), and back."""
     configs = {id(model.config): model.config}
     for module in model.modules():
         config = getattr(module, "config", None)
@@ -32,7 +34,7 @@ def eager_attention(model: nn.Module) -> Iterator[None]:
     saved = {key: config._attn_implementation for key, config in configs.items()}
     try:
         for config in configs.values():
-            config._attn_implementation = "eager"
+            config._attn_implementation = implementation
         yield
     finally:
         for key, config in configs.items():
@@ -62,9 +64,8 @@ def layer_sliding_window(handle: ModelHandle, attention: nn.Module) -> int | Non
     return getattr(handle.config, "sliding_window", None)
 
 
-@torch.no_grad()
-def recompute_attention(handle: ModelHandle, layer: int, residual: torch.Tensor) -> torch.Tensor:
-    """Attention pattern ``[heads, query, key]`` of ``layer`` from its block input ``[1, n, d_model]``."""
+def _replay(handle: ModelHandle, layer: int, residual: torch.Tensor, implementation: str) -> tuple:
+    """Call ``layer``'s attention module on its block input ``[1, n, d_model]`` with an eager-style mask."""
     adapter = handle.adapter
     block = adapter.block_list(handle.model)[layer]
     attention = adapter.attention_module(block)
@@ -79,6 +80,35 @@ def recompute_attention(handle: ModelHandle, layer: int, residual: torch.Tensor)
         dtype=hidden.dtype,
         device=hidden.device,
     )
-    with eager_attention(handle.model):
-        _, weights = attention(hidden, attention_mask=mask, **kwargs)[:2]
+    with eager_attention(handle.model, implementation):
+        return attention(hidden, attention_mask=mask, **kwargs)
+
+
+@torch.no_grad()
+def recompute_attention(handle: ModelHandle, layer: int, residual: torch.Tensor) -> torch.Tensor:
+    """Attention pattern ``[heads, query, key]`` of ``layer`` from its block input ``[1, n, d_model]``."""
+    _, weights = _replay(handle, layer, residual, "eager")[:2]
     return weights[0].float()
+
+
+_captured_values: list[torch.Tensor] = []
+
+
+def _keep_values(module: nn.Module, query: torch.Tensor, key: torch.Tensor, value: torch.Tensor, *args, **kwargs):
+    """An attention "implementation" that only records the value vectors ``[b, heads, n, head_dim]``."""
+    groups = query.shape[1] // value.shape[1]
+    _captured_values.append(value.repeat_interleave(groups, dim=1) if groups > 1 else value)
+    batch, heads, n, head_dim = query.shape[0], query.shape[1], query.shape[2], value.shape[-1]
+    return value.new_zeros(batch, n, heads, head_dim), None
+
+
+AttentionInterface.register("interplab_values", _keep_values)
+
+
+@torch.no_grad()
+def recompute_values(handle: ModelHandle, layer: int, residual: torch.Tensor) -> torch.Tensor:
+    """Each head's value vectors ``[heads, key, head_dim]`` of ``layer``, from the model's own projections."""
+    _captured_values.clear()
+    _replay(handle, layer, residual, "interplab_values")
+    values = _captured_values.pop()
+    return values[0].float()

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from ..errors import InputError
-from .attention import recompute_attention
+from .attention import recompute_attention, recompute_values
 
 if TYPE_CHECKING:
     from ..models.handle import ModelHandle
@@ -127,6 +127,11 @@ class Trace:
         """``(layer, attention(layer))`` for each layer in turn, holding one pattern at a time."""
         for layer in range(self.n_layers) if layers is None else layers:
             yield layer, self.attention(layer)
+
+    def values(self, layer: int) -> torch.Tensor:
+        """Each head's value vectors ``[heads, key, head_dim]`` at ``layer`` (kv heads repeated), recomputed."""
+        self._check_layer(layer)
+        return recompute_values(self.handle, layer, self._residuals[layer]).cpu()
 
     def head_attention(self, layer: int, head: int) -> torch.Tensor:
         """One head's pattern ``[query, key]``."""

@@ -40,7 +40,8 @@ class ArchitectureAdapter:
     """Where a family keeps its blocks, attention, MLP, norms and unembedding.
 
     Paths are dotted attribute names: ``blocks`` from ``model.base_model``;
-    ``attention``, ``attention_norm`` and ``mlp`` from one block; ``final_norm``
+    ``attention``, ``attention_norm``, ``attention_output`` (the projection that maps the
+    concatenated heads back to ``d_model``) and ``mlp`` from one block; ``final_norm``
     from ``model.base_model``. ``attention_norm=None`` means the attention reads
     the block's input directly (post-norm encoders such as BERT).
     """
@@ -53,6 +54,7 @@ class ArchitectureAdapter:
     attention_norm: str | None
     mlp: str
     final_norm: str | None
+    attention_output: str
     rotary: bool = False
     examples: tuple[str, ...] = field(default=())
 
@@ -73,6 +75,14 @@ class ArchitectureAdapter:
             return {}
         rotary = model.base_model.rotary_emb
         return {"position_embeddings": rotary(hidden, position_ids=position_ids)}
+
+    def output_weights(self, block: nn.Module, n_heads: int) -> torch.Tensor:
+        """The attention output projection split by head, ``[heads, head_dim, d_model]``."""
+        projection = get_submodule(block, self.attention_output)
+        weight = projection.weight  # nn.Linear: [d_model, heads * head_dim]; GPT-2's Conv1D: transposed
+        matrix = weight if isinstance(projection, nn.Linear) else weight.T
+        d_model = matrix.shape[0]
+        return matrix.T.reshape(n_heads, -1, d_model)
 
     def final_norm_module(self, model: nn.Module) -> nn.Module | None:
         return get_submodule(model.base_model, self.final_norm)
@@ -128,6 +138,7 @@ register_adapter(
         attention_norm="ln_1",
         mlp="mlp",
         final_norm="ln_f",
+        attention_output="attn.c_proj",
         examples=("openai-community/gpt2", "distilbert/distilgpt2"),
     )
 )
@@ -141,6 +152,7 @@ register_adapter(
         attention_norm="input_layernorm",
         mlp="mlp",
         final_norm="norm",
+        attention_output="self_attn.o_proj",
         rotary=True,
         examples=("HuggingFaceTB/SmolLM2-135M-Instruct", "Qwen/Qwen2.5-0.5B", "mistralai/Mistral-7B-v0.1"),
     )
@@ -155,6 +167,7 @@ register_adapter(
         attention_norm="input_layernorm",
         mlp="mlp",
         final_norm="final_layer_norm",
+        attention_output="attention.dense",
         rotary=True,
         examples=("EleutherAI/pythia-70m",),
     )
@@ -169,6 +182,7 @@ register_adapter(
         attention_norm="input_layernorm",
         mlp="mlp",
         final_norm="norm",
+        attention_output="self_attn.o_proj",
         rotary=True,
         examples=("google/gemma-2-2b",),
     )
@@ -183,6 +197,7 @@ register_adapter(
         attention_norm=None,
         mlp="intermediate",
         final_norm=None,
+        attention_output="attention.output.dense",
         examples=("sentence-transformers/all-MiniLM-L6-v2", "FacebookAI/roberta-base"),
     )
 )
