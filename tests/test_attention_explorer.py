@@ -9,7 +9,7 @@ import pytest
 from ipywidgets.widgets.widget import _remove_buffers
 
 from interplab_widgets import AttentionExplorer, InputError
-from interplab_widgets.analysis import attention_rollout, downsample
+from interplab_widgets.analysis import attention_flow, attention_rollout, downsample, norm_attention
 from interplab_widgets.widgets.wire import from_wire, to_wire
 
 pytestmark = pytest.mark.slow
@@ -64,6 +64,25 @@ def test_rollout_mode_sends_the_rollout_up_to_the_selected_layer(explorer):
     assert (explorer._detail["mode"], explorer._detail["head"]) == ("rollout", -1)
     expected = attention_rollout(explorer.trace, end_layer=4)
     np.testing.assert_allclose(from_wire(explorer._detail["pattern"]), expected, atol=1e-3)
+
+
+def test_flow_mode_sends_the_pinned_tokens_flow(explorer):
+    explorer.selected_layer, explorer.mode = 3, "flow"
+    assert explorer._modes == ["raw", "rollout", "flow", "norm"]
+    last = explorer.trace.n_tokens - 1
+    stack = np.stack([explorer.trace.attention(layer).numpy() for layer in range(4)])
+    pattern = from_wire(explorer._detail["pattern"]).astype(np.float32)
+    np.testing.assert_allclose(pattern[last], attention_flow(stack, positions=[last])[0], atol=1e-3)
+    explorer.selected_token = 6  # pinning a token recomputes the flow for it
+    pattern = from_wire(explorer._detail["pattern"]).astype(np.float32)
+    np.testing.assert_allclose(pattern[6], attention_flow(stack, positions=[6])[0], atol=1e-3)
+    assert np.abs(np.delete(pattern, 6, axis=0)).max() == 0
+
+
+def test_norm_mode_sends_the_heads_norm_based_attention(explorer):
+    explorer.selected_layer, explorer.selected_head, explorer.mode = 2, 4, "norm"
+    expected = norm_attention(explorer.trace, 2)[4]
+    np.testing.assert_allclose(from_wire(explorer._detail["pattern"]), expected, rtol=1e-2, atol=1e-3)
 
 
 def test_arrays_travel_as_binary_buffers_not_json(explorer):

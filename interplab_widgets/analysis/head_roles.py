@@ -38,9 +38,11 @@ list of what is computed. The names follow TransformerLens' ``head_detector``
 from __future__ import annotations
 
 import math
+import numbers
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -64,6 +66,7 @@ __all__ = [
     "head_scores",
     "ordinary_token_ids",
     "register_head_score",
+    "repeated_sequences",
     "unregister_head_score",
 ]
 
@@ -117,6 +120,11 @@ class RepeatedSequence:
 
 ScoreFunction = Callable[[torch.Tensor, RepeatedSequence], Any]
 
+#: Priority of a registered role when none is given: after the three roles that need the
+#: repetition (induction 10, duplicate-token 20, previous-token 30), before the positional
+#: ones (sink 40, local 50).
+DEFAULT_PLUGIN_PRIORITY = 35.0
+
 
 @dataclass(frozen=True)
 class HeadScore:
@@ -139,7 +147,7 @@ class HeadScore:
     compute: ScoreFunction
     role: str | None = None
     threshold: float | None = None
-    priority: float = 0.0
+    priority: float = DEFAULT_PLUGIN_PRIORITY
     unit: str = "fraction"
     description: str = ""
 
@@ -147,10 +155,6 @@ class HeadScore:
 #: Every score :func:`head_scores` computes, in column order. Change it with
 #: :func:`register_head_score` / :func:`unregister_head_score`.
 HEAD_SCORES: dict[str, HeadScore] = {}
-
-#: Priority of a registered role when none is given: after the three roles that need the
-#: repetition (induction, duplicate-token, previous-token), before the positional ones.
-DEFAULT_PLUGIN_PRIORITY = 35.0
 
 
 def register_head_score(
@@ -212,6 +216,18 @@ def unregister_head_score(name: str) -> HeadScore:
 
 # -- built-in scores ---------------------------------------------------------------------------
 
+#: Default thresholds of the built-in roles: a head earns a role when its score is above
+#: the threshold. Chosen by measuring SmolLM2-135M and all-MiniLM-L6-v2 (segments of 25-30
+#: tokens; uniform attention scores about 0.03 on induction, duplicate-token and
+#: previous-token): induction heads score 0.75-0.91 and a tail down to 0.3 with a gap
+#: below it; previous-token heads 0.52-0.99; duplicate-token heads 0.35-0.81; "sink" means
+#: 80% of the attention on the first token (47 of SmolLM2's 270 heads); "local" means a
+#: mean attended distance under a tenth of the largest possible one (about 2.5 tokens at
+#: L = 25; the score depends on the input length). Plug-in roles carry their own threshold.
+ROLE_THRESHOLDS: Mapping[str, float] = MappingProxyType(
+    {"induction": 0.3, "duplicate-token": 0.3, "previous-token": 0.5, "sink": 0.8, "local": 0.9}
+)
+
 
 def _mean_at(pattern: torch.Tensor, queries: np.ndarray, keys: np.ndarray) -> torch.Tensor:
     """Mean over queries of ``pattern[:, query, key]`` ``[heads]`` (0 when there are no queries)."""
@@ -220,28 +236,48 @@ def _mean_at(pattern: torch.Tensor, queries: np.ndarray, keys: np.ndarray) -> to
     return pattern[:, torch.as_tensor(queries), torch.as_tensor(keys)].double().mean(-1)
 
 
-@register_head_score("previous_token", role="previous-token", threshold=0.5, priority=30)
+@register_head_score(
+    "previous_token",
+    role="previous-token",
+    threshold=ROLE_THRESHOLDS["previous-token"],
+    priority=30,
+)
 def previous_token_score(pattern: torch.Tensor, sequence: RepeatedSequence) -> torch.Tensor:
     """Attention from each token to the one before it."""
     queries = np.arange(sequence.start + 1, sequence.end)
     return _mean_at(pattern, queries, queries - 1)
 
 
-@register_head_score("induction", role="induction", threshold=0.3, priority=10)
+@register_head_score(
+    "induction",
+    role="induction",
+    threshold=ROLE_THRESHOLDS["induction"],
+    priority=10,
+)
 def induction_score(pattern: torch.Tensor, sequence: RepeatedSequence) -> torch.Tensor:
     """Attention from the second copy to the token after the first occurrence (i - L + 1)."""
     queries = sequence.second_copy
     return _mean_at(pattern, queries, queries - sequence.segment_length + 1)
 
 
-@register_head_score("duplicate_token", role="duplicate-token", threshold=0.3, priority=20)
+@register_head_score(
+    "duplicate_token",
+    role="duplicate-token",
+    threshold=ROLE_THRESHOLDS["duplicate-token"],
+    priority=20,
+)
 def duplicate_token_score(pattern: torch.Tensor, sequence: RepeatedSequence) -> torch.Tensor:
     """Attention from the second copy to the same token in the first copy (i - L)."""
     queries = sequence.second_copy
     return _mean_at(pattern, queries, queries - sequence.segment_length)
 
 
-@register_head_score("sink", role="sink", threshold=0.8, priority=40)
+@register_head_score(
+    "sink",
+    role="sink",
+    threshold=ROLE_THRESHOLDS["sink"],
+    priority=40,
+)
 def sink_score(pattern: torch.Tensor, sequence: RepeatedSequence) -> torch.Tensor:
     """Attention to position 0, the first token of the input."""
     queries = sequence.queries
@@ -269,7 +305,12 @@ def _distances(pattern: torch.Tensor, sequence: RepeatedSequence) -> tuple[torch
     return attended, largest
 
 
-@register_head_score("local", role="local", threshold=0.9, priority=50)
+@register_head_score(
+    "local",
+    role="local",
+    threshold=ROLE_THRESHOLDS["local"],
+    priority=50,
+)
 def local_score(pattern: torch.Tensor, sequence: RepeatedSequence) -> torch.Tensor:
     """1 - mean attended distance / mean largest possible distance."""
     attended, largest = _distances(pattern, sequence)
@@ -285,12 +326,6 @@ def mean_distance_score(pattern: torch.Tensor, sequence: RepeatedSequence) -> to
     if attended.shape[-1] == 0:
         return torch.zeros(pattern.shape[0], dtype=torch.float64)
     return attended.mean(-1)
-
-
-#: Default role thresholds, from the registry: a head gets a role when its score is above
-#: it. Measured on SmolLM2-135M (8 sequences, L = 25) and all-MiniLM-L6-v2; see the module's
-#: tests for the numbers. Pass ``thresholds=`` to :func:`head_roles` to override any of them.
-ROLE_THRESHOLDS: Mapping[str, float] = {s.role: s.threshold for s in HEAD_SCORES.values() if s.role}  # type: ignore[misc]
 
 
 def _role_thresholds() -> dict[str, float]:
@@ -322,11 +357,18 @@ def ordinary_token_ids(tokenizer: Any, vocab_size: int) -> np.ndarray:
     return np.array(ordinary, dtype=np.int64)
 
 
-def _framing(tokenizer: Any) -> tuple[list[int], list[int]]:
-    """Special tokens the tokenizer puts before and after any text (``[CLS]`` / ``[SEP]``)."""
-    text = "hello world"
-    with_special = list(tokenizer(text)["input_ids"])
-    bare = list(tokenizer(text, add_special_tokens=False)["input_ids"])
+def _framing(tokenizer: Any, sample_ids: Sequence[int]) -> tuple[list[int], list[int]]:
+    """Special tokens the tokenizer puts before and after any text (``[CLS]`` / ``[SEP]``).
+
+    Found by encoding the decoding of a few ordinary tokens with and without special tokens
+    (tokenizers of small vocabularies reject arbitrary words, so the text comes from the vocabulary).
+    """
+    try:
+        text = tokenizer.decode([int(i) for i in sample_ids])
+        with_special = list(tokenizer(text)["input_ids"])
+        bare = list(tokenizer(text, add_special_tokens=False)["input_ids"])
+    except Exception:  # a tokenizer that cannot round-trip its own tokens: no framing
+        return [], []
     for start in range(len(with_special) - len(bare) + 1):
         if with_special[start : start + len(bare)] == bare:
             return with_special[:start], with_special[start + len(bare) :]
@@ -341,22 +383,22 @@ def repeated_sequences(
     Returns the id lists, the segment length used (clamped so the input fits the model) and
     the prefix length. Tokens within a segment are distinct when the vocabulary allows it.
     """
-    if isinstance(n_sequences, bool) or not isinstance(n_sequences, int) or n_sequences < 1:
+    if isinstance(n_sequences, bool) or not isinstance(n_sequences, numbers.Integral) or n_sequences < 1:
         raise InputError(f"n_sequences must be a positive integer, got {n_sequences!r}.")
-    if isinstance(segment_length, bool) or not isinstance(segment_length, int) or segment_length < 2:
+    if isinstance(segment_length, bool) or not isinstance(segment_length, numbers.Integral) or segment_length < 2:
         raise InputError(f"segment_length must be an integer of at least 2, got {segment_length!r}.")
-    prefix, suffix = _framing(handle.tokenizer)
-    room = (handle.max_tokens - len(prefix) - len(suffix)) // 2
-    length = min(segment_length, room)
-    if length < 2:
-        raise InputError(f"{handle.name} reads at most {handle.max_tokens} tokens: too few for two copies of 2 tokens.")
     vocab = handle.model.get_input_embeddings().num_embeddings
     candidates = ordinary_token_ids(handle.tokenizer, vocab)
     if len(candidates) < 2:
         raise InputError(f"{handle.name}'s tokenizer has fewer than 2 ordinary tokens to draw random sequences from.")
+    prefix, suffix = _framing(handle.tokenizer, candidates[:2])
+    room = (handle.max_tokens - len(prefix) - len(suffix)) // 2
+    length = min(int(segment_length), room)
+    if length < 2:
+        raise InputError(f"{handle.name} reads at most {handle.max_tokens} tokens: too few for two copies of 2 tokens.")
     rng = np.random.default_rng(seed)
     sequences = []
-    for _ in range(n_sequences):
+    for _ in range(int(n_sequences)):
         segment = rng.choice(candidates, size=length, replace=len(candidates) < length).tolist()
         sequences.append(prefix + segment + segment + suffix)
     return sequences, length, len(prefix)
@@ -566,11 +608,3 @@ def _thresholds(overrides: Mapping[str, float | None] | None) -> dict[str, float
             raise InputError(f"Threshold for {key!r} must be a number or None, got {value!r}.")
         limits[role] = value
     return {role: float(value) for role, value in limits.items() if value is not None}
-
-
-def head_roles_table(roles: Sequence[HeadRole]) -> dict[str, list[tuple[int, int, float]]]:
-    """``{role: [(layer, head, score), ...]}`` for printing or plotting."""
-    table: dict[str, list[tuple[int, int, float]]] = {}
-    for role in roles:
-        table.setdefault(role.role, []).append((role.layer, role.head, role.score))
-    return table

@@ -11,6 +11,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from ..analysis.flow import attention_flow
+from ..analysis.norm_attention import norm_attention
 from ..analysis.rollout import attention_rollout
 from ..capture.trace import Trace
 
@@ -48,5 +50,33 @@ register_attention_mode(
         compute=lambda trace, layer, head, token: attention_rollout(trace, end_layer=layer),
         per_head=False,
         description="attention rollout through layers 0..layer (heads averaged, residual added)",
+    )
+)
+
+
+def _flow_of_token(trace: Trace, layer: int, head: int, token: int) -> np.ndarray:
+    """The pinned token's row of attention flow through layers 0..layer (last token when none is pinned)."""
+    position = token if token >= 0 else trace.n_tokens - 1
+    matrix = np.zeros((trace.n_tokens, trace.n_tokens), dtype=np.float32)
+    stack = np.stack([trace.attention(i).numpy() for i in range(layer + 1)])
+    matrix[position] = attention_flow(stack, positions=[position])[0]
+    return matrix
+
+
+register_attention_mode(
+    AttentionMode(
+        name="flow",
+        compute=_flow_of_token,
+        per_head=False,
+        per_token=True,
+        description="maximum attention flow from the pinned token (default: the last) through layers 0..layer",
+    )
+)
+register_attention_mode(
+    AttentionMode(
+        name="norm",
+        compute=lambda trace, layer, head, token: norm_attention(trace, layer)[head],
+        per_head=True,
+        description="||weight x transformed value||: how much of each token actually reaches the query",
     )
 )
