@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .analysis import head_roles, head_scores, register_head_score
 from .capture import Token, Trace
 from .errors import (
     InputError,
@@ -26,6 +27,9 @@ __all__ = [
     "Trace",
     "UnknownModelError",
     "UnsupportedArchitectureError",
+    "head_roles",
+    "head_scores",
     "load_model",
     "register_adapter",
+    "register_head_score",
 ]

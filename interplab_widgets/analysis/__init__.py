@@ -3,18 +3,40 @@
 from __future__ import annotations
 
 from .flow import attention_flow
+from .head_roles import (
+    HEAD_SCORES,
+    ROLE_THRESHOLDS,
+    HeadRole,
+    HeadScore,
+    HeadScores,
+    RepeatedSequence,
+    head_roles,
+    head_scores,
+    register_head_score,
+    unregister_head_score,
+)
 from .head_summary import HEAD_STATISTICS, downsample, head_statistics, thumbnail_bins
 from .norm_attention import norm_attention, transformed_values
 from .rollout import attention_rollout, fuse_heads
 
 __all__ = [
+    "HEAD_SCORES",
     "HEAD_STATISTICS",
+    "ROLE_THRESHOLDS",
+    "HeadRole",
+    "HeadScore",
+    "HeadScores",
+    "RepeatedSequence",
     "attention_flow",
     "attention_rollout",
     "downsample",
     "fuse_heads",
+    "head_roles",
+    "head_scores",
     "head_statistics",
     "norm_attention",
+    "register_head_score",
     "thumbnail_bins",
     "transformed_values",
+    "unregister_head_score",
 ]

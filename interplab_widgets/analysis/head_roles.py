@@ -565,8 +565,8 @@ def head_roles(
     by default). When it passes several, the lowest ``priority`` wins; for the built-ins:
     ``induction`` > ``duplicate-token`` > ``previous-token`` > (plug-in roles by default) >
     ``sink`` > ``local``. The specific roles come first because the generic ones overlap
-    them: an induction head rests on the first token when it has nothing to copy, and a
-    previous-token head is also local.
+    them: an induction head rests on the first token while it has nothing to copy (SmolLM2's
+    induction heads score 0.4-0.7 on ``sink``), and a previous-token head is also local.
 
     Args:
         handle_or_scores: a :class:`HeadScores`, or a model handle to score first (with

@@ -24,13 +24,16 @@ def tokenize(handle: ModelHandle, text: str, *, truncate: bool = False) -> list[
         raise InputError("text is empty: give the model at least one word to read.")
     limit = handle.max_tokens
     tokenizer = handle.tokenizer
-    encoding = tokenizer(
-        text,
-        return_offsets_mapping=True,
-        truncation=truncate,
-        max_length=limit if truncate else None,
-        verbose=False,
-    )
+    try:
+        encoding = tokenizer(
+            text,
+            return_offsets_mapping=True,
+            truncation=truncate,
+            max_length=limit if truncate else None,
+            verbose=False,
+        )
+    except Exception as error:  # tokenizers raises bare Exceptions, e.g. a word-level vocabulary without [UNK]
+        raise InputError(f"The tokenizer of {handle.name} could not read this text: {error}") from error
     ids = list(encoding["input_ids"])
     if len(ids) > limit:
         raise InputError(

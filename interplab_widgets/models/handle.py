@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
 import torch
@@ -23,12 +23,14 @@ class ModelHandle:
         tokenizer: its (fast) tokenizer.
         adapter: where the model's family keeps its parts.
         name: the name or path it was loaded from.
+        memo: results derived from the model alone (e.g. head roles), computed once and shared by views.
     """
 
     model: Any
     tokenizer: Any
     adapter: ArchitectureAdapter
     name: str
+    memo: dict[str, Any] = field(default_factory=dict, repr=False)
 
     @property
     def config(self) -> Any:

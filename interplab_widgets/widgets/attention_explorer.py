@@ -20,6 +20,7 @@ import numpy as np
 import traitlets
 from tqdm.auto import tqdm
 
+from ..analysis.head_roles import head_roles
 from ..analysis.head_summary import HEAD_STATISTICS, downsample, head_statistics
 from ..capture.trace import Trace, check_index
 from ..errors import InputError
@@ -54,6 +55,8 @@ class AttentionExplorer(anywidget.AnyWidget):
         mode: detail-panel mode, one of :attr:`modes` (``"raw"``, ``"rollout"``, ...).
         selected_layer, selected_head: the head shown first.
         thumbnail_size: side of each grid thumbnail in bins (longer inputs are block-averaged).
+        roles: label heads with :func:`interplab_widgets.analysis.head_roles` (computed once per
+            model on inputs it builds itself, a few seconds) and show the labels as badges.
     """
 
     text = traitlets.Unicode().tag(sync=True)
@@ -92,6 +95,7 @@ class AttentionExplorer(anywidget.AnyWidget):
         selected_layer: int = 0,
         selected_head: int = 0,
         thumbnail_size: int = 32,
+        roles: bool = True,
     ) -> None:
         self._esm = static_asset("attention_explorer.js")
         self._css = static_asset("attention_explorer.css")
@@ -112,6 +116,13 @@ class AttentionExplorer(anywidget.AnyWidget):
             raise InputError(f"Unknown mode {mode!r}: choose one of {', '.join(ATTENTION_MODES)}.")
         check_index("layer", selected_layer, handle.n_layers, "this model has layers")
         check_index("head", selected_head, handle.n_heads, "this model has heads")
+        if roles:
+            if "head_roles" not in handle.memo:
+                handle.memo["head_roles"] = head_roles(handle)
+            self._head_roles = [
+                {"layer": r.layer, "head": r.head, "role": r.role, "score": round(float(r.score), 3)}
+                for r in handle.memo["head_roles"]
+            ]
         self.retrace(text)
         if self.trace is None:
             raise InputError(self._error)
