@@ -148,3 +148,9 @@ def test_role_badges_come_from_head_roles(explorer):
     assert roles[(18, 6)] == "induction"
     assert roles[(2, 1)] == "previous-token"
     assert explorer.handle.memo["head_roles"]  # computed once per model, shared by later views
+
+
+def test_widget_keeps_the_anywidget_model_and_ships_its_code(explorer):
+    state = explorer.get_state()
+    assert state["_model_name"] == "AnyModel"  # a trait of ours named like this once broke rendering
+    assert "as default" in state["_esm"] and ".ilw-attention-explorer" in state["_css"]

@@ -70,7 +70,7 @@ class AttentionExplorer(anywidget.AnyWidget):
     mode = traitlets.Unicode("raw").tag(sync=True)
     """Detail-panel mode: a key of ``ATTENTION_MODES``."""
 
-    _model_name = traitlets.Unicode().tag(sync=True)
+    _model_label = traitlets.Unicode().tag(sync=True)
     _n_layers = traitlets.Int().tag(sync=True)
     _n_heads = traitlets.Int().tag(sync=True)
     _causal = traitlets.Bool().tag(sync=True)
@@ -97,15 +97,15 @@ class AttentionExplorer(anywidget.AnyWidget):
         thumbnail_size: int = 32,
         roles: bool = True,
     ) -> None:
-        self._esm = static_asset("attention_explorer.js")
-        self._css = static_asset("attention_explorer.css")
+        self._esm = static_asset("attention_explorer.js").read_text()
+        self._css = static_asset("attention_explorer.css").read_text()
         self.handle: ModelHandle = load_model(model, tokenizer=tokenizer)
         self.trace: Trace | None = None
         self.thumbnail_size = thumbnail_size
         self._detail_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         handle = self.handle
         super().__init__(
-            _model_name=handle.name,
+            _model_label=handle.name,
             _n_layers=handle.n_layers,
             _n_heads=handle.n_heads,
             _causal=handle.is_causal,

@@ -28,7 +28,7 @@ const TRAITS: Trait[] = [
   "selected_head",
   "selected_token",
   "mode",
-  "_model_name",
+  "_model_label",
   "_n_layers",
   "_n_heads",
   "_causal",
@@ -180,7 +180,7 @@ class AttentionExplorerView {
     const shape = has("_n_layers", "_n_heads");
     this.problems.delete("view");
 
-    if (has("_model_name")) this.header.setModelName(String(m.get("_model_name") ?? ""));
+    if (has("_model_label")) this.header.setModelName(String(m.get("_model_label") ?? ""));
     if (has("text")) this.textInput.setText(String(m.get("text") ?? ""));
     if (has("_modes", "mode"))
       this.header.setModes(readStrings(m.get("_modes")), String(m.get("mode") ?? ""));

@@ -100,7 +100,7 @@ export function exampleState(overrides: Partial<AttentionExplorerTraits> = {}): 
     selected_head: 0,
     selected_token: -1,
     mode: "raw",
-    _model_name: "tiny-test-model",
+    _model_label: "tiny-test-model",
     _n_layers: nLayers,
     _n_heads: nHeads,
     _causal: true,

@@ -52,7 +52,7 @@ export interface AttentionExplorerTraits {
   selected_token: number;
   mode: string;
   // Private traits, Python → JS.
-  _model_name: string;
+  _model_label: string;
   _n_layers: number;
   _n_heads: number;
   _causal: boolean;

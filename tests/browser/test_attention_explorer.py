@@ -1,0 +1,217 @@
+"""AttentionExplorer end to end: SmolLM2-135M in a real kernel, the view in JupyterLab 4 and Notebook 7.
+
+DOM contract checked here (the view is ``js/src/attention_explorer.ts``):
+
+- root ``.ilw-attention-explorer``; grid cells ``.ilw-head-cell[data-layer][data-head]``, the
+  selected one ``.ilw-selected``;
+- tokens ``.ilw-token-strip .ilw-token[data-token-index]``, hovered ``.ilw-hover``, pinned ``.ilw-pinned``;
+- detail panel ``.ilw-detail`` with ``data-layer``, ``data-head``, ``data-mode`` of what it draws and
+  ``data-paint-ms``, the click-to-paint time of the last selection made in the view;
+- text editor ``.ilw-text`` + ``.ilw-run``; error banner ``.ilw-error``.
+
+Kernel traits: ``text``, ``selected_layer``, ``selected_head``, ``selected_token``, ``mode``.
+
+Run with ``-s`` to see the click-to-paint times.
+"""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Locator, expect
+
+pytestmark = pytest.mark.slow  # loads SmolLM2-135M in the kernel
+
+N_LAYERS, N_HEADS = 30, 9  # SmolLM2-135M
+TEXT = "The cat sat on the mat because it was tired."
+NEW_TEXT = "Paris is the capital of France."
+HOSTILE = "<img src=x onerror=alert(1)>"
+SELECTED = re.compile(r"(^|\s)ilw-selected(\s|$)")
+HOVER = re.compile(r"(^|\s)ilw-hover(\s|$)")
+PINNED = re.compile(r"(^|\s)ilw-pinned(\s|$)")
+
+IMPORTS = "from interplab_widgets import AttentionExplorer, load_model"
+
+# Builds a text of exactly 512 SmolLM2 tokens (checked below on the token strip).
+LONG_TEXT_CELL = """
+model = load_model("smollm2-135m")
+sentence = "The quick brown fox jumps over the lazy dog while the cat sat on the mat because it was tired. "
+long_text = model.tokenizer.decode(model.tokenizer(sentence * 60)["input_ids"][:512])
+w = AttentionExplorer(model, long_text)
+w
+"""
+
+# Runs in the page: click a grid cell and resolve with the time from the click event to the moment the
+# detail panel says it shows that head (an independent check of the view's own data-paint-ms).
+_CLICK_AND_TIME_JS = """
+async ([root, layer, head]) => {
+  const detail = root.querySelector('.ilw-detail');
+  const cell = root.querySelector(`.ilw-head-cell[data-layer="${layer}"][data-head="${head}"]`);
+  const shows = () => detail.dataset.layer === String(layer) && detail.dataset.head === String(head)
+                      && detail.dataset.paintMs !== undefined;
+  delete detail.dataset.paintMs;
+  let clickedAt = null;
+  cell.addEventListener('click', () => { clickedAt = performance.now(); }, { capture: true, once: true });
+  const painted = new Promise(resolve => {
+    const obs = new MutationObserver(() => {
+      if (clickedAt !== null && shows()) { obs.disconnect(); resolve(performance.now()); }
+    });
+    obs.observe(detail, { attributes: true });
+  });
+  cell.scrollIntoView({ block: 'center' });
+  cell.click();
+  const paintedAt = await painted;
+  return { observedMs: paintedAt - clickedAt, paintMs: Number(detail.dataset.paintMs) };
+}
+"""
+
+
+def explorer(nb, code_cell: int) -> Locator:
+    """The AttentionExplorer root displayed by the ``code_cell``-th code cell."""
+    return nb.code_cell(code_cell).locator(".ilw-attention-explorer")
+
+
+def head_cell(root: Locator, layer: int, head: int) -> Locator:
+    return root.locator(f'.ilw-head-cell[data-layer="{layer}"][data-head="{head}"]')
+
+
+def detail_showing(root: Locator, layer: int, head: int) -> Locator:
+    return root.locator(f'.ilw-detail[data-layer="{layer}"][data-head="{head}"]')
+
+
+def check_grid(root: Locator) -> None:
+    """All 30 x 9 heads are there, once each."""
+    cells = root.locator(".ilw-head-cell[data-layer][data-head]")
+    expect(cells).to_have_count(N_LAYERS * N_HEADS)
+    pairs = cells.evaluate_all("els => els.map(e => `${e.dataset.layer},${e.dataset.head}`)")
+    assert sorted(pairs) == sorted(f"{layer},{head}" for layer in range(N_LAYERS) for head in range(N_HEADS))
+
+
+def click_and_time(nb, root: Locator, layer: int, head: int) -> dict[str, float]:
+    """Click a head in the grid; return the view's data-paint-ms and the independently observed time."""
+    timing = nb.page.evaluate(_CLICK_AND_TIME_JS, [root.element_handle(), layer, head])
+    expect(detail_showing(root, layer, head)).to_be_attached()
+    return timing
+
+
+def test_attention_explorer_lab_then_notebook7(jupyter, open_notebook):
+    name = "attention_explorer.ipynb"
+    jupyter.write_notebook(name, [IMPORTS, f'w = AttentionExplorer(load_model("smollm2-135m"), {TEXT!r})\nw'])
+    nb = open_notebook(name, "lab")
+    nb.run_all()
+    root = nb.wait_rendered(explorer(nb, 1))
+    check_grid(root)
+    expect(root.locator(".ilw-error")).to_be_hidden()
+    expect(root.locator(".ilw-token-strip")).to_have_text(TEXT)
+
+    # View -> kernel: click head (5, 3).
+    cell = head_cell(root, 5, 3)
+    cell.click()
+    expect(cell).to_have_class(SELECTED)
+    expect(root.locator(".ilw-head-cell.ilw-selected")).to_have_count(1)
+    detail = detail_showing(root, 5, 3)
+    expect(detail).to_have_attribute("data-mode", "raw")
+    expect(detail).to_have_attribute("data-paint-ms", re.compile(r"^\d+(\.\d+)?$"))
+    paint_ms = float(detail.get_attribute("data-paint-ms"))
+    print(f"\nclick-to-paint ms: {paint_ms:.1f}  (layer 5 head 3, {len(TEXT)} chars, JupyterLab)")
+    nb.wait_kernel_value("(w.selected_layer, w.selected_head)", "(5, 3)")
+
+    # The same once more with an independent clock, and a different head.
+    timing = click_and_time(nb, root, 12, 7)
+    print(f"click-to-paint ms: {timing['paintMs']:.1f}  (observed {timing['observedMs']:.1f}; layer 12 head 7)")
+    assert 0 < timing["paintMs"] <= timing["observedMs"] + 1.0
+    nb.wait_kernel_value("(w.selected_layer, w.selected_head)", "(12, 7)")
+
+    # Hover previews a token, in the view only.
+    token = root.locator('.ilw-token-strip .ilw-token[data-token-index="2"]')
+    expect(token).to_have_text(" sat")
+    token.hover()
+    expect(token).to_have_class(HOVER)
+    expect(root.locator(".ilw-token-strip .ilw-token.ilw-hover")).to_have_count(1)
+    # Clicking pins it, in the kernel too.
+    token.click()
+    expect(token).to_have_class(PINNED)
+    nb.wait_kernel_value("w.selected_token", "2")
+
+    # New text typed in the view: the kernel re-traces and the strip shows the new tokens.
+    root.locator(".ilw-text").fill(NEW_TEXT)
+    root.locator(".ilw-run").click()
+    expect(root.locator(".ilw-token-strip")).to_have_text(NEW_TEXT)
+    expect(root.locator('.ilw-token[data-token-index="0"]')).to_have_text("Paris")
+    nb.wait_kernel_value("w.text", NEW_TEXT)
+    expect(root.locator(".ilw-error")).to_be_hidden()
+
+    # Kernel -> view already on screen.
+    nb.kernel_exec("w.selected_layer = 7")
+    expect(detail_showing(root, 7, 7)).to_be_attached()
+    expect(head_cell(root, 7, 7)).to_have_class(SELECTED)
+    nb.screenshot("attention_explorer_lab", root)
+
+    # Role badges from head_roles (L18H6 is SmolLM2's strongest induction head, 0.89).
+    expect(head_cell(root, 18, 6).locator(".ilw-role-badge")).to_have_text("induction")
+    # Every detail mode, chosen in the view, reaches the kernel and comes back drawn.
+    for mode in ("rollout", "flow", "norm", "raw"):
+        root.locator("select.ilw-mode").select_option(mode)
+        expect(root.locator(f'.ilw-detail[data-mode="{mode}"]')).to_be_attached()
+        nb.wait_kernel_value("w.mode", mode)
+    # A bad selection shows an error in the widget; the next good one clears it.
+    nb.kernel_exec("w.selected_layer = 99")
+    expect(root.locator(".ilw-error")).to_contain_text("layer 99 is out of range")
+    nb.kernel_exec("w.selected_layer = 3")
+    expect(root.locator(".ilw-error")).to_be_hidden()
+    expect(detail_showing(root, 3, 7)).to_be_attached()
+
+    # The same notebook in Notebook 7 (same kernel: the session outlives the JupyterLab page).
+    nb7 = open_notebook(name, "notebook7")
+    nb7.run_all()
+    root7 = nb7.wait_rendered(explorer(nb7, 1))
+    check_grid(root7)
+    expect(root7.locator(".ilw-token-strip")).to_have_text(TEXT)
+    head_cell(root7, 2, 1).click()
+    expect(detail_showing(root7, 2, 1)).to_be_attached()
+    nb7.wait_kernel_value("(w.selected_layer, w.selected_head)", "(2, 1)")
+    nb7.screenshot("attention_explorer_nb7", root7)
+
+
+def test_attention_explorer_hostile_text(jupyter, open_notebook, page_problems):
+    name = "attention_explorer_hostile.ipynb"
+    jupyter.write_notebook(name, [IMPORTS, f'display(AttentionExplorer(load_model("smollm2-135m"), {HOSTILE!r}))'])
+    nb = open_notebook(name, "lab")
+    nb.run_all()
+    root = nb.wait_rendered(explorer(nb, 1))
+    strip = root.locator(".ilw-token-strip")
+    expect(strip).to_have_text(HOSTILE)  # spread over several token spans, literally
+    expect(root.locator(".ilw-text")).to_have_value(HOSTILE)
+    expect(nb.page.locator(".jp-OutputArea img[src='x']")).to_have_count(0)
+    # Let an image error fire if one had been made (see test_harness.test_hostile_text_is_inert).
+    nb.page.evaluate(
+        """() => new Promise(resolve => {
+             const img = new Image();
+             img.onerror = img.onload = () => resolve();
+             img.src = "data:image/png;base64,AAAA";
+           })"""
+    )
+    assert page_problems.dialogs == []
+    nb.screenshot("attention_explorer_hostile", root)
+
+
+def test_attention_explorer_click_to_paint_512_tokens(jupyter, open_notebook):
+    name = "attention_explorer_512.ipynb"
+    jupyter.write_notebook(name, [IMPORTS, LONG_TEXT_CELL])
+    nb = open_notebook(name, "lab")
+    nb.run_all()
+    root = nb.wait_rendered(explorer(nb, 1))
+    check_grid(root)
+    expect(root.locator(".ilw-token-strip .ilw-token")).to_have_count(512)
+    times = []
+    for layer, head in [(5, 3), (20, 8), (29, 0)]:
+        timing = click_and_time(nb, root, layer, head)
+        times.append(timing["paintMs"])
+        print(
+            f"\nclick-to-paint ms (512 tokens): {timing['paintMs']:.1f}"
+            f"  (observed {timing['observedMs']:.1f}; layer {layer} head {head})"
+        )
+    nb.wait_kernel_value("(w.selected_layer, w.selected_head)", "(29, 0)")
+    print(f"click-to-paint ms (512 tokens), median of {len(times)}: {sorted(times)[len(times) // 2]:.1f}")
+    nb.screenshot("attention_explorer_512", root)
