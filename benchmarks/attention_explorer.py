@@ -26,6 +26,7 @@ from interplab_widgets.widgets.attention_explorer import STATIC
 
 
 def state_bytes(widget) -> tuple[int, int]:
+    """Binary buffers and JSON of the widget's first state (the view's code included)."""
     state, _, buffers = _remove_buffers(widget.get_state())
     return sum(len(b) for b in buffers), len(json.dumps(state).encode())
 
@@ -59,7 +60,7 @@ def main() -> None:
     torch.set_grad_enabled(False)
     handle = load_model("smollm2-135m")
     bundle = sum(p.stat().st_size for p in STATIC.glob("attention_explorer.*"))
-    print(f"view bundle (JS + CSS, sent once per page): {bundle / 1e3:.0f} kB\n")
+    print(f"view bundle (JS + CSS, part of the first display below): {bundle / 1e3:.0f} kB\n")
     print("tokens  first display (MB)  build (s)  select cached (ms)  select recompute (ms)  forward (ms)")
     for n in args.lengths:
         text = text_of_length(handle, n)

@@ -88,7 +88,9 @@ def test_norm_mode_sends_the_heads_norm_based_attention(explorer):
 def test_arrays_travel_as_binary_buffers_not_json(explorer):
     state, _, buffers = _remove_buffers(explorer.get_state())
     assert sum(len(b) for b in buffers) > 30 * 9 * 11 * 11
-    assert len(json.dumps(state)) < 20_000  # tokens, names and shapes only
+    view_code = len(state.pop("_esm")) + len(state.pop("_css"))
+    assert view_code < 100_000
+    assert len(json.dumps(state)) < 20_000  # tokens, names, roles and shapes only
 
 
 @pytest.mark.parametrize(

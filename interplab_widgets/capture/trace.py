@@ -157,9 +157,12 @@ class Trace:
         if isinstance(positions, int):
             self._check_token(positions)
         selected = final[positions]
-        norm = self.handle.adapter.final_norm_module(self.handle.model)
-        normed = selected if norm is None else norm(selected)
-        return self.handle.adapter.unembed(self.handle.model, normed).float().cpu()
+        model = self.handle.model
+        norm = self.handle.adapter.final_norm_module(model)
+        if norm is not None:  # with device_map="auto" the last block, the norm and the head may sit apart
+            selected = norm(selected.to(next(norm.parameters(), selected).device))
+        selected = selected.to(model.get_output_embeddings().weight.device)
+        return self.handle.adapter.unembed(model, selected).float().cpu()
 
     def top_predictions(self, k: int = 5, position: int = -1) -> list[tuple[str, float]]:
         """The ``k`` most likely next tokens after ``position``, as ``(text, probability)``."""
