@@ -286,6 +286,17 @@ class NotebookPage:
 
     # artefacts
 
+    def let_image_errors_fire(self) -> None:
+        """Wait until a broken control image has fired ``onerror``: an image injected from hostile text
+        would have fired by then too (alert -> dialog, which the page fixture fails on)."""
+        self.page.evaluate(
+            """() => new Promise(resolve => {
+                 const img = new Image();
+                 img.onerror = img.onload = () => resolve();
+                 img.src = "data:image/png;base64,AAAA";
+               })"""
+        )
+
     def screenshot(self, name: str, show: Locator | None = None) -> Path:
         """Save the page as ``test-artifacts/screenshots/NAME.png``, scrolled so ``show`` is at the top.
 

@@ -184,14 +184,7 @@ def test_attention_explorer_hostile_text(jupyter, open_notebook, page_problems):
     expect(strip).to_have_text(HOSTILE)  # spread over several token spans, literally
     expect(root.locator(".ilw-text")).to_have_value(HOSTILE)
     expect(nb.page.locator(".jp-OutputArea img[src='x']")).to_have_count(0)
-    # Let an image error fire if one had been made (see test_harness.test_hostile_text_is_inert).
-    nb.page.evaluate(
-        """() => new Promise(resolve => {
-             const img = new Image();
-             img.onerror = img.onload = () => resolve();
-             img.src = "data:image/png;base64,AAAA";
-           })"""
-    )
+    nb.let_image_errors_fire()
     assert page_problems.dialogs == []
     nb.screenshot("attention_explorer_hostile", root)
 

@@ -129,15 +129,7 @@ def test_hostile_text_is_inert(jupyter, open_notebook, page_problems, frontend):
     expect(label).to_be_visible()
     # The payload stayed text: no element was made from it.
     expect(nb.page.locator(".jp-OutputArea img[src='x']")).to_have_count(0)
-    # An image that fails to decode fires onerror within a task or two; once a control image has,
-    # an injected one would have fired too (alert -> dialog, which the page fixture also fails on).
-    nb.page.evaluate(
-        """() => new Promise(resolve => {
-             const img = new Image();
-             img.onerror = img.onload = () => resolve();
-             img.src = "data:image/png;base64,AAAA";
-           })"""
-    )
+    nb.let_image_errors_fire()
     assert page_problems.dialogs == []
     nb.screenshot(f"harness_hostile_{frontend}", label.locator(_CODE_CELL))
 
