@@ -65,3 +65,18 @@ def test_attention_cache_stays_within_its_budget(smollm2):
         pass
     assert len(trace._attention_cache) == 2
     assert trace.nbytes() < 31 * trace.n_tokens * 576 * 4 + 2 * one_layer + 1
+
+
+def test_gguf_conversion_writes_a_plain_model_that_loads_fast(tmp_path, monkeypatch, smollm2):
+    """The first-load path (de-quantise, check predictions, save), run into an empty cache folder."""
+    from interplab_widgets import load_model
+    from interplab_widgets.models.embedded import EMBEDDED_MODELS, embedded_source
+
+    monkeypatch.setenv("INTERPLAB_CACHE", str(tmp_path))
+    folder = embedded_source(EMBEDDED_MODELS["smollm2-135m"])
+    assert folder.startswith(str(tmp_path)) and (tmp_path / folder / "model.safetensors").exists()
+    converted = load_model("smollm2-135m")
+    assert converted.model.name_or_path == folder
+    ids = smollm2.run(EIFFEL).token_ids[None]
+    with torch.no_grad():
+        torch.testing.assert_close(converted.model(ids).logits, smollm2.model(ids).logits)
