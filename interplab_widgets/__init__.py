@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from .analysis import head_roles, head_scores, register_head_score
+from .analysis import head_roles, head_scores, register_head_score, trace_generation
 from .capture import Token, Trace
 from .errors import (
     InputError,
@@ -32,4 +32,5 @@ __all__ = [
     "load_model",
     "register_adapter",
     "register_head_score",
+    "trace_generation",
 ]

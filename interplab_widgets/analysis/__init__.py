@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from .flow import attention_flow
+from .generation import GenerationRecord, trace_generation
 from .head_roles import (
     HEAD_SCORES,
     ROLE_THRESHOLDS,
@@ -16,6 +17,7 @@ from .head_roles import (
     unregister_head_score,
 )
 from .head_summary import HEAD_STATISTICS, downsample, head_statistics, thumbnail_bins
+from .logit_lens import LensReadout, logit_lens
 from .norm_attention import norm_attention, transformed_values
 from .rollout import attention_rollout, fuse_heads
 
@@ -23,9 +25,11 @@ __all__ = [
     "HEAD_SCORES",
     "HEAD_STATISTICS",
     "ROLE_THRESHOLDS",
+    "GenerationRecord",
     "HeadRole",
     "HeadScore",
     "HeadScores",
+    "LensReadout",
     "RepeatedSequence",
     "attention_flow",
     "attention_rollout",
@@ -34,9 +38,11 @@ __all__ = [
     "head_roles",
     "head_scores",
     "head_statistics",
+    "logit_lens",
     "norm_attention",
     "register_head_score",
     "thumbnail_bins",
+    "trace_generation",
     "transformed_values",
     "unregister_head_score",
 ]

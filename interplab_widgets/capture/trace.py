@@ -145,18 +145,23 @@ class Trace:
             self._logits = self.logits_at(slice(None))
         return self._logits
 
-    @torch.no_grad()
     def logits_at(self, positions: int | slice | Sequence[int]) -> torch.Tensor:
         """Logits at some positions only (``[vocab]`` for an int), without computing the others."""
+        return self.logits_from(self.n_layers, positions)
+
+    @torch.no_grad()
+    def logits_from(self, layer: int, positions: int | slice | Sequence[int]) -> torch.Tensor:
+        """``residual(layer)`` at ``positions`` read through the final norm and the unembedding:
+        the logit lens (``layer == n_layers`` gives the model's own logits), float32 on the CPU."""
         if not self.handle.is_causal:
             raise InputError(
                 f"{self.handle.name} is an encoder ({self.handle.family}); it has no next-token logits. "
                 "Use a causal LM such as load_model('smollm2-135m')."
             )
-        final = self._residuals[self.n_layers][0]
+        self._check_layer(layer, allow_final=True)
         if isinstance(positions, int):
             self._check_token(positions)
-        selected = final[positions]
+        selected = self._residuals[layer][0][positions]
         model = self.handle.model
         norm = self.handle.adapter.final_norm_module(model)
         if norm is not None:  # with device_map="auto" the last block, the norm and the head may sit apart
