@@ -15,11 +15,13 @@ class BuildViews(BuildHookInterface):
     def initialize(self, version: str, build_data: dict) -> None:
         root = Path(self.root)
         js = root / "js"
-        bundle = root / "interplab_widgets" / "static" / "attention_explorer.js"
         if not (js / "package.json").exists():  # an sdist or wheel built elsewhere: static/ is shipped
             return
+        static = root / "interplab_widgets" / "static"
+        bundles = [static / f"{entry.stem}.js" for entry in (js / "src").glob("*.ts")]  # one per view entry
         sources = [p for p in (js / "src").rglob("*") if p.is_file()] + [js / "package.json", js / "build.mjs"]
-        if bundle.exists() and bundle.stat().st_mtime >= max(p.stat().st_mtime for p in sources):
+        newest_source = max(p.stat().st_mtime for p in sources)
+        if all(b.exists() and b.stat().st_mtime >= newest_source for b in bundles):
             return
         npm = shutil.which("npm")
         if npm is None:

@@ -22,7 +22,7 @@ from capture import seconds, text_of_length
 from ipywidgets.widgets.widget import _remove_buffers
 
 from interplab_widgets import AttentionExplorer, load_model
-from interplab_widgets.widgets.attention_explorer import STATIC
+from interplab_widgets.widgets.view_support import STATIC
 
 
 def state_bytes(widget) -> tuple[int, int]:

@@ -8,11 +8,8 @@ model unless ``text`` changes.
 
 from __future__ import annotations
 
-import logging
 from collections import OrderedDict
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
-from pathlib import Path
+from collections.abc import Callable
 from typing import Any
 
 import anywidget
@@ -26,22 +23,10 @@ from ..capture.trace import Trace, check_index
 from ..errors import InputError
 from ..models import ModelHandle, load_model
 from .attention_modes import ATTENTION_MODES
+from .view_support import errors_to_view, static_asset
 from .wire import quantise_unit, to_wire
 
-STATIC = Path(__file__).resolve().parent.parent / "static"
 DETAIL_CACHE_BYTES = 128 * 2**20
-log = logging.getLogger(__name__)
-
-
-def static_asset(name: str) -> Path:
-    """A built view file, or an error that says how to build it."""
-    path = STATIC / name
-    if not path.exists():
-        raise FileNotFoundError(
-            f"The view bundle {path} is missing. Build it with `npm --prefix js ci && npm --prefix js run build`, "
-            "or reinstall the package with `pip install -e .` from a clone."
-        )
-    return path
 
 
 class AttentionExplorer(anywidget.AnyWidget):
@@ -142,7 +127,7 @@ class AttentionExplorer(anywidget.AnyWidget):
 
     @traitlets.observe("selected_token")
     def _on_token(self, change: dict) -> None:
-        with self._errors_to_view():
+        with errors_to_view(self):
             if self.trace is not None and change["new"] != -1:
                 check_index("token", change["new"], self.trace.n_tokens, "this text has tokens")
             mode = ATTENTION_MODES.get(self.mode)
@@ -151,7 +136,7 @@ class AttentionExplorer(anywidget.AnyWidget):
 
     def retrace(self, text: str) -> None:
         """Trace ``text`` and send the new tokens, thumbnails, statistics and detail; errors go to the view."""
-        with self._errors_to_view():
+        with errors_to_view(self):
             self._busy = True
             trace = self.handle.run(text)
             thumbnails, scales, stats = self._summaries(trace)
@@ -173,7 +158,7 @@ class AttentionExplorer(anywidget.AnyWidget):
         """Compute and send the selected head's full pattern in the current mode."""
         if self.trace is None:
             return
-        with self._errors_to_view():
+        with errors_to_view(self):
             self._detail = self.detail_payload(self.selected_layer, self.selected_head, self.mode)
             self._error = ""
 
@@ -224,16 +209,3 @@ class AttentionExplorer(anywidget.AnyWidget):
         while len(cache) > 1 and sum(m.nbytes for m in cache.values()) > DETAIL_CACHE_BYTES:
             cache.popitem(last=False)
         return matrix
-
-    @contextmanager
-    def _errors_to_view(self) -> Iterator[None]:
-        """Show a failure inside the widget instead of breaking the kernel's message loop."""
-        try:
-            yield
-        except InputError as error:
-            self._error = str(error)
-        except Exception as error:
-            log.exception("AttentionExplorer failed")
-            self._error = f"{type(error).__name__}: {error}"
-        finally:
-            self._busy = False
