@@ -1,18 +1,21 @@
-"""trace_generation vs plain model.generate of the same tokens, in the same run (smollm2-135m).
+"""trace_generation vs plain model.generate of the same tokens, in the same run (smollm2-135m),
+and the bytes GenerationTracer sends on first display for 64 and 256 steps.
 
 Target: a ratio of at most 1.3 for 64 new tokens.
 
-    python benchmarks/generation.py [--new-tokens 64]
+    python benchmarks/generation.py [--new-tokens 64] [--widget-steps 64 256]
 """
 
 from __future__ import annotations
 
 import argparse
+import json
 import time
 
 import torch
+from ipywidgets.widgets.widget import _remove_buffers
 
-from interplab_widgets import load_model, trace_generation
+from interplab_widgets import GenerationTracer, load_model, trace_generation
 from interplab_widgets.analysis.logit_lens import logit_lens
 
 PROMPT = "Write a long story about a lighthouse keeper who finds a message in a bottle."
@@ -21,6 +24,7 @@ PROMPT = "Write a long story about a lighthouse keeper who finds a message in a 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--new-tokens", type=int, default=64)
+    parser.add_argument("--widget-steps", type=int, nargs="+", default=[64, 256])
     args = parser.parse_args()
     handle = load_model("smollm2-135m")
     trace_generation(handle, PROMPT, 4, chat=True)  # warm-up
@@ -42,6 +46,15 @@ def main() -> None:
         f"  of which the logit lens (every layer x step through the {handle.config.vocab_size}-token unembedding): "
         f"{lens:.2f} s"
     )
+    for steps in args.widget_steps:
+        widget = GenerationTracer(handle, PROMPT, steps, chat=True)
+        state, _, buffers = _remove_buffers(widget.get_state())
+        view_code = len(state.pop("_esm")) + len(state.pop("_css"))
+        total = sum(len(b) for b in buffers) + len(json.dumps(state)) + view_code
+        print(
+            f"GenerationTracer first display at {widget.record.n_steps} steps: {total / 1e3:.0f} kB "
+            f"(view code {view_code / 1e3:.0f} kB)"
+        )
 
 
 if __name__ == "__main__":

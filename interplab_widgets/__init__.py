@@ -12,13 +12,14 @@ from .errors import (
     UnsupportedArchitectureError,
 )
 from .models import ArchitectureAdapter, ModelHandle, load_model, register_adapter
-from .widgets import AttentionExplorer
+from .widgets import AttentionExplorer, GenerationTracer
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ArchitectureAdapter",
     "AttentionExplorer",
+    "GenerationTracer",
     "InputError",
     "InterplabError",
     "ModelHandle",

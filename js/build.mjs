@@ -29,6 +29,17 @@ const builds = [
     entryPoints: [resolve(here, "src/attention_explorer.css")],
     outfile: resolve(outdir, "attention_explorer.css"),
   },
+  {
+    ...common,
+    entryPoints: [resolve(here, "src/generation_tracer.ts")],
+    outfile: resolve(outdir, "generation_tracer.js"),
+    format: "esm",
+  },
+  {
+    ...common,
+    entryPoints: [resolve(here, "src/generation_tracer.css")],
+    outfile: resolve(outdir, "generation_tracer.css"),
+  },
 ];
 
 if (watch) {

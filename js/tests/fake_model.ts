@@ -7,9 +7,11 @@ import type { AttentionExplorerTraits, WireArray, WireDtype } from "../src/lib/t
 
 // biome-ignore lint/suspicious/noExplicitAny: the same handler type as AnyModel's EventHandler
 type Handler = (...args: any[]) => void;
-type T = AttentionExplorerTraits;
+// biome-ignore lint/suspicious/noExplicitAny: the same constraint as AnyModel's ObjectHash
+type ObjectHash = Record<string, any>;
 
-export class FakeModel implements AnyModel<T> {
+/** Defaults to the attention explorer's traits; pass another trait interface for other views. */
+export class FakeModel<T extends ObjectHash = AttentionExplorerTraits> implements AnyModel<T> {
   saveCount = 0;
   readonly sent: unknown[] = [];
   readonly widget_manager = {

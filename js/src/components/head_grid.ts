@@ -1,7 +1,8 @@
 /**
  * The head grid: one small thumbnail canvas per (layer, head), drawn from `_thumbnails`.
  *
- * Each canvas is `t × t` device pixels scaled up by CSS, so a redraw is one
+ * Each canvas is `height × width` device pixels (square in the attention explorer,
+ * a `1 × t` strip in the generation tracer) scaled up by CSS, so a redraw is one
  * `putImageData` plus, when a token is highlighted, one translucent band. Redraws
  * happen only when the thumbnails or the band's thumbnail row/column change.
  */
@@ -119,12 +120,13 @@ export class HeadGrid {
   /** New thumbnails: rebuild every cell's image and redraw. */
   setThumbnails(thumbs: Thumbnails | null): void {
     this.thumbs = thumbs && thumbs.nLayers === this.nLayers && thumbs.nHeads === this.nHeads ? thumbs : null;
-    const t = this.thumbs?.t ?? 0;
+    const width = this.thumbs?.width ?? 0;
+    const height = this.thumbs?.height ?? 0;
     this.cells.forEach((cell, i) => {
-      if (cell.canvas.width !== t || cell.canvas.height !== t || cell.ctx === null) {
-        cell.canvas.width = t;
-        cell.canvas.height = t;
-        cell.ctx = t > 0 ? context2d(cell.canvas) : null;
+      if (cell.canvas.width !== width || cell.canvas.height !== height || cell.ctx === null) {
+        cell.canvas.width = width;
+        cell.canvas.height = height;
+        cell.ctx = width > 0 && height > 0 ? context2d(cell.canvas) : null;
       }
       cell.image = this.thumbs && cell.ctx ? this.buildImage(cell.ctx, this.thumbs, i) : null;
       this.draw(cell);
@@ -169,7 +171,8 @@ export class HeadGrid {
 
   /** Highlight token `token` (-1: none) as a band on every thumbnail. */
   setFocus(token: number, axis: Axis, nTokens: number): void {
-    const t = this.thumbs?.t ?? 0;
+    // Query rows run down the image, key columns across it.
+    const t = (axis === "query" ? this.thumbs?.height : this.thumbs?.width) ?? 0;
     let band: Band | null = null;
     if (token >= 0 && token < nTokens && t > 0) {
       const start = thumbnailIndex(token, t, nTokens);
@@ -183,8 +186,8 @@ export class HeadGrid {
   }
 
   private buildImage(ctx: CanvasRenderingContext2D, thumbs: Thumbnails, cellIndex: number): ImageData {
-    const size = thumbs.t * thumbs.t;
-    const image = ctx.createImageData(thumbs.t, thumbs.t);
+    const size = thumbs.height * thumbs.width;
+    const image = ctx.createImageData(thumbs.width, thumbs.height);
     const offset = cellIndex * size;
     for (let p = 0; p < size; p++) putColour(image.data, 4 * p, thumbs.data[offset + p] as number);
     return image;
@@ -200,10 +203,9 @@ export class HeadGrid {
     ctx.putImageData(image, 0, 0);
     const band = this.band;
     if (band) {
-      const t = image.width;
       ctx.fillStyle = "rgba(255, 140, 0, 0.45)";
-      if (band.axis === "query") ctx.fillRect(0, band.start, t, band.end - band.start);
-      else ctx.fillRect(band.start, 0, band.end - band.start, t);
+      if (band.axis === "query") ctx.fillRect(0, band.start, image.width, band.end - band.start);
+      else ctx.fillRect(band.start, 0, band.end - band.start, image.height);
     }
   }
 }

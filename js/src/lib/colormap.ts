@@ -36,3 +36,17 @@ export function putColour(out: Uint8ClampedArray, p: number, index: number): voi
   out[p + 2] = BLUES[c + 2] as number;
   out[p + 3] = 255;
 }
+
+let CSS_COLOURS: string[] | null = null;
+
+/** Colour `index` (0..255, clamped) as a CSS `rgb()` string; the 256 strings are built once. */
+export function cssColour(index: number): string {
+  if (CSS_COLOURS === null) {
+    CSS_COLOURS = [];
+    for (let i = 0; i < 256; i++) {
+      CSS_COLOURS.push(`rgb(${BLUES[3 * i]}, ${BLUES[3 * i + 1]}, ${BLUES[3 * i + 2]})`);
+    }
+  }
+  const i = Math.min(255, Math.max(0, Math.round(index) || 0));
+  return CSS_COLOURS[i] as string;
+}

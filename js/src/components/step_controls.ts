@@ -1,0 +1,106 @@
+/**
+ * Step slider, play/pause button and the current step's token.
+ *
+ * Playing is view state: a timer asks for the next step every `PLAY_INTERVAL_MS` until
+ * the last step, then stops. The timer is cleared when the view is destroyed.
+ */
+import { h } from "../lib/dom";
+import { visibleToken } from "../lib/token_text";
+
+export const PLAY_INTERVAL_MS = 600;
+
+export interface StepControlsCallbacks {
+  /** The user (slider or player) asked for step `step`. */
+  onStep(step: number): void;
+  /** The current step, as the model has it. */
+  currentStep(): number;
+}
+
+export class StepControls {
+  readonly el: HTMLDivElement;
+  readonly slider: HTMLInputElement;
+  private readonly playButton: HTMLButtonElement;
+  private readonly label: HTMLSpanElement;
+  private readonly token: HTMLSpanElement;
+  private nSteps = 0;
+  private timer: ReturnType<typeof setInterval> | null = null;
+
+  constructor(
+    private readonly callbacks: StepControlsCallbacks,
+    signal: AbortSignal,
+  ) {
+    this.slider = h("input", {
+      className: "ilw-step",
+      attrs: { type: "range", min: "0", max: "0", step: "1", value: "0", "aria-label": "Generation step" },
+    });
+    this.slider.addEventListener(
+      "input",
+      () => {
+        const step = Number(this.slider.value);
+        if (Number.isInteger(step)) callbacks.onStep(step);
+      },
+      { signal },
+    );
+    this.playButton = h("button", {
+      className: "ilw-play",
+      text: "▶ play",
+      attrs: { type: "button", "aria-pressed": "false", title: "Step through the generation" },
+    });
+    this.playButton.addEventListener("click", () => (this.playing ? this.pause() : this.play()), { signal });
+    this.label = h("span", { className: "ilw-step-label" });
+    this.token = h("span", { className: "ilw-step-token" });
+    this.el = h("div", { className: "ilw-step-controls" }, [
+      this.playButton,
+      this.slider,
+      this.label,
+      this.token,
+    ]);
+    signal.addEventListener("abort", () => this.pause());
+  }
+
+  get playing(): boolean {
+    return this.timer !== null;
+  }
+
+  setRange(nSteps: number): void {
+    this.nSteps = nSteps;
+    this.slider.max = String(Math.max(0, nSteps - 1));
+    this.slider.disabled = nSteps === 0;
+    this.playButton.disabled = nSteps <= 1;
+    if (nSteps <= 1) this.pause();
+  }
+
+  /** Show step `step` and its token (`undefined` when out of range). */
+  setStep(step: number, token: string | undefined): void {
+    this.slider.value = String(step);
+    this.label.textContent = this.nSteps > 0 ? `step ${step + 1} / ${this.nSteps}` : "no steps";
+    this.token.textContent = token === undefined ? "" : visibleToken(token);
+    this.token.title = token === undefined ? "" : JSON.stringify(token);
+  }
+
+  play(): void {
+    if (this.playing || this.nSteps <= 1) return;
+    // From the end, play starts over.
+    if (this.callbacks.currentStep() >= this.nSteps - 1) this.callbacks.onStep(0);
+    this.timer = setInterval(() => this.tick(), PLAY_INTERVAL_MS);
+    this.playButton.textContent = "❚❚ pause";
+    this.playButton.setAttribute("aria-pressed", "true");
+  }
+
+  pause(): void {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    this.playButton.textContent = "▶ play";
+    this.playButton.setAttribute("aria-pressed", "false");
+  }
+
+  private tick(): void {
+    const next = this.callbacks.currentStep() + 1;
+    if (next >= this.nSteps) {
+      this.pause();
+      return;
+    }
+    this.callbacks.onStep(next);
+    if (next >= this.nSteps - 1) this.pause();
+  }
+}
