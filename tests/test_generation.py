@@ -31,6 +31,8 @@ def test_lens_at_the_last_layer_is_the_models_own_distribution(record):
         top = scores[step].topk(10)
         assert record.lens.top_ids[step, -1].tolist() == top.indices.tolist()
         torch.testing.assert_close(torch.tensor(record.lens.top_probs[step, -1]), top.values.exp(), atol=1e-4, rtol=0)
+        entropy_bits = -(scores[step].exp() * scores[step]).sum() / torch.log(torch.tensor(2.0))
+        assert abs(record.lens.entropy[step, -1] - entropy_bits.item()) < 1e-3
     assert (record.ranks == 0).all()  # greedy: every chosen token was the model's top-1
 
 

@@ -36,15 +36,16 @@ def logit_lens(trace: Trace, positions: Sequence[int], targets: Sequence[int], k
     rows = []
     for layer in range(trace.n_layers + 1):
         logits = trace.logits_from(layer, list(positions))
-        log_probs = torch.log_softmax(logits, dim=-1)
-        top = log_probs.topk(k, dim=-1)
+        log_norm = torch.logsumexp(logits, dim=-1, keepdim=True)
+        top = logits.topk(k, dim=-1)
         target_logit = logits.gather(-1, target)
+        probs = (logits - log_norm).exp_()
         rows.append(
             (
                 top.indices,
-                top.values.exp(),
-                -torch.special.xlogy(log_probs.exp(), log_probs.exp()).sum(-1) / np.log(2),
-                log_probs.gather(-1, target)[:, 0].exp(),
+                (top.values - log_norm).exp(),
+                (log_norm[:, 0] - (probs * logits).sum(-1)) / np.log(2),  # entropy in bits
+                (target_logit - log_norm)[:, 0].exp(),
                 (logits > target_logit).sum(-1),
             )
         )
