@@ -2,8 +2,8 @@
  * Attention explorer view (anywidget front end of
  * `interplab_widgets/widgets/attention_explorer.py`).
  *
- * Model → view: every `change:<trait>` marks the trait dirty and one microtask later
- * `sync` applies all dirty traits together, so traits that arrive in one message
+ * Model → view: `syncTraits` (lib/trait_sync.ts) batches `change:<trait>` events and
+ * `apply` gets all dirty traits together, so traits that arrive in one message
  * (tokens with their matrix) are never shown half-updated.
  * View → model: user actions write public traits with `set` + `save_changes`.
  * Hover and the "highlight as" axis are view state and never reach the kernel.
@@ -16,6 +16,7 @@ import { TextInput } from "./components/text_input";
 import { TokenLines } from "./components/token_lines";
 import { TokenStrip } from "./components/token_strip";
 import { h } from "./lib/dom";
+import { syncTraits } from "./lib/trait_sync";
 import { readDetail, readHeadStats, readRoles, readStrings, readThumbnails } from "./lib/traits";
 import type { AttentionExplorerTraits, Axis, DetailMatrix } from "./lib/types";
 
@@ -53,10 +54,7 @@ interface PendingSelection {
 class AttentionExplorerView {
   readonly root: HTMLDivElement;
   private readonly controller = new AbortController();
-  private readonly listeners: Array<[string, () => void]> = [];
-  private readonly dirty = new Set<Trait>();
-  private flushQueued = false;
-  private destroyed = false;
+  private readonly stopSync: () => void;
 
   private readonly header: Header;
   private readonly textInput: TextInput;
@@ -112,7 +110,7 @@ class AttentionExplorerView {
       // Keep JupyterLab's notebook shortcuts (arrows, Escape, a/b/d…) away from keys pressed in here.
       // tabindex -1: a click anywhere inside focuses the view, so Escape reaches it.
       {
-        className: "ilw-attention-explorer",
+        className: "ilw-attention-explorer ilw-view",
         attrs: { "data-lm-suppress-shortcuts": "true", tabindex: "-1" },
       },
       [
@@ -131,46 +129,23 @@ class AttentionExplorerView {
     );
     el.appendChild(this.root);
 
-    for (const trait of TRAITS) {
-      const listener = () => this.markDirty(trait);
-      model.on(`change:${trait}`, listener);
-      this.listeners.push([`change:${trait}`, listener]);
-    }
-    this.sync(new Set(TRAITS));
+    this.stopSync = syncTraits(model, TRAITS, {
+      name: "attention explorer",
+      apply: (changed) => this.apply(changed),
+      onError: (err) => {
+        this.problems.set("view", `view error: ${err.message}`);
+        this.showErrors();
+      },
+    });
   }
 
   destroy(): void {
-    this.destroyed = true;
-    for (const [event, listener] of this.listeners) this.model.off(event as `change:${Trait}`, listener);
+    this.stopSync();
     this.controller.abort();
     this.root.remove();
   }
 
   // -- model → view -------------------------------------------------------------------
-
-  private markDirty(trait: Trait): void {
-    this.dirty.add(trait);
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    queueMicrotask(() => {
-      this.flushQueued = false;
-      if (this.destroyed) return;
-      const dirty = new Set(this.dirty);
-      this.dirty.clear();
-      this.sync(dirty);
-    });
-  }
-
-  private sync(dirty: Set<Trait>): void {
-    try {
-      this.apply(dirty);
-    } catch (err) {
-      // A bug here must not blank the widget: report it in the banner and keep going.
-      console.error("interplab_widgets attention explorer:", err);
-      this.problems.set("view", `view error: ${(err as Error).message}`);
-      this.showErrors();
-    }
-  }
 
   private apply(dirty: Set<Trait>): void {
     const m = this.model;

@@ -6,8 +6,8 @@
  * chosen token's probability or rank, the top-k of one lens row, every head's attention
  * row for the new token, and one head's full row over the context.
  *
- * Model → view: as in the attention explorer, `change:<trait>` marks traits dirty and one
- * microtask later `sync` applies them together. View → model: `set` + `save_changes`.
+ * Model → view: as in the attention explorer, `syncTraits` (lib/trait_sync.ts) batches
+ * `change:<trait>` events and `apply` gets them together. View → model: `set` + `save_changes`.
  * Playing through the steps is view state; it only writes `step`.
  */
 import type { AnyModel, RenderProps } from "@anywidget/types";
@@ -19,6 +19,7 @@ import { StepControls } from "./components/step_controls";
 import { TopKPanel } from "./components/topk_panel";
 import { TracerHeader } from "./components/tracer_header";
 import { h } from "./lib/dom";
+import { syncTraits } from "./lib/trait_sync";
 import { readHeadRow, readLensMatrix, readStepAttention, readStrings, readTopK } from "./lib/traits";
 import type { GenerationTracerTraits, LensData, LensMetric } from "./lib/types";
 
@@ -55,10 +56,7 @@ function int(value: unknown, fallback: number): number {
 class GenerationTracerView {
   readonly root: HTMLDivElement;
   private readonly controller = new AbortController();
-  private readonly listeners: Array<[string, () => void]> = [];
-  private readonly dirty = new Set<Trait>();
-  private flushQueued = false;
-  private destroyed = false;
+  private readonly stopSync: () => void;
 
   private readonly header: TracerHeader;
   private readonly controls: StepControls;
@@ -102,7 +100,7 @@ class GenerationTracerView {
     this.root = h(
       "div",
       {
-        className: "ilw-generation-tracer",
+        className: "ilw-generation-tracer ilw-view",
         attrs: { "data-lm-suppress-shortcuts": "true", tabindex: "-1" },
       },
       [
@@ -115,46 +113,23 @@ class GenerationTracerView {
     );
     el.appendChild(this.root);
 
-    for (const trait of TRAITS) {
-      const listener = () => this.markDirty(trait);
-      model.on(`change:${trait}`, listener);
-      this.listeners.push([`change:${trait}`, listener]);
-    }
-    this.sync(new Set(TRAITS));
+    this.stopSync = syncTraits(model, TRAITS, {
+      name: "generation tracer",
+      apply: (changed) => this.apply(changed),
+      onError: (err) => {
+        this.problems.set("view", `view error: ${err.message}`);
+        this.showErrors();
+      },
+    });
   }
 
   destroy(): void {
-    this.destroyed = true;
-    for (const [event, listener] of this.listeners) this.model.off(event as `change:${Trait}`, listener);
+    this.stopSync();
     this.controller.abort(); // also stops the player
     this.root.remove();
   }
 
   // -- model → view -------------------------------------------------------------------
-
-  private markDirty(trait: Trait): void {
-    this.dirty.add(trait);
-    if (this.flushQueued) return;
-    this.flushQueued = true;
-    queueMicrotask(() => {
-      this.flushQueued = false;
-      if (this.destroyed) return;
-      const dirty = new Set(this.dirty);
-      this.dirty.clear();
-      this.sync(dirty);
-    });
-  }
-
-  private sync(dirty: Set<Trait>): void {
-    try {
-      this.apply(dirty);
-    } catch (err) {
-      // A bug here must not blank the widget: report it in the banner and keep going.
-      console.error("interplab_widgets generation tracer:", err);
-      this.problems.set("view", `view error: ${(err as Error).message}`);
-      this.showErrors();
-    }
-  }
 
   private apply(dirty: Set<Trait>): void {
     const m = this.model;
