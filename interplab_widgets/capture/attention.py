@@ -16,7 +16,6 @@ from typing import TYPE_CHECKING
 
 import torch
 from torch import nn
-from transformers import AttentionInterface
 
 if TYPE_CHECKING:
     from ..models.handle import ModelHandle
@@ -102,12 +101,17 @@ def _keep_values(module: nn.Module, query: torch.Tensor, key: torch.Tensor, valu
     return value.new_zeros(batch, n, heads, head_dim), None
 
 
-AttentionInterface.register("interplab_values", _keep_values)
+def _register_value_capture() -> None:
+    """Make ``_keep_values`` an attention implementation (imported late: transformers' modeling is heavy)."""
+    from transformers import AttentionInterface
+
+    AttentionInterface.register("interplab_values", _keep_values)
 
 
 @torch.no_grad()
 def recompute_values(handle: ModelHandle, layer: int, residual: torch.Tensor) -> torch.Tensor:
     """Each head's value vectors ``[heads, key, head_dim]`` of ``layer``, from the model's own projections."""
+    _register_value_capture()
     _captured_values.clear()
     _replay(handle, layer, residual, "interplab_values")
     values = _captured_values.pop()
