@@ -108,12 +108,10 @@ class AttentionExplorer(anywidget.AnyWidget):
                 {"layer": r.layer, "head": r.head, "role": r.role, "score": round(float(r.score), 3)}
                 for r in handle.memo["head_roles"]
             ]
+        self.mode, self.selected_layer, self.selected_head = mode, selected_layer, selected_head  # no trace yet
         self.retrace(text)
         if self.trace is None:
             raise InputError(self._error)
-        with self.hold_trait_notifications():
-            self.mode, self.selected_layer, self.selected_head = mode, selected_layer, selected_head
-        self.refresh_detail()
 
     # -- Python -> view -------------------------------------------------------------------
     @traitlets.observe("text")
