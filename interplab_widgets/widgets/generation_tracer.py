@@ -151,5 +151,7 @@ class GenerationTracer(anywidget.AnyWidget):
         """One head's full attention row over the context at ``step``."""
         check_index("layer", layer, self.handle.n_layers, "this model has layers")
         check_index("head", head, self.handle.n_heads, "this model has heads")
-        row = self.record.step_attention(step)[layer, head]
+        generation = self.record.generation
+        position = generation.positions[step]
+        row = generation.trace.head_attention(layer, head)[position, : position + 1].numpy()  # one head, not all
         return {"step": step, "layer": layer, "head": head, "weights": to_wire(row, "float16")}
