@@ -2,7 +2,15 @@
 
 from __future__ import annotations
 
-from .analysis import head_roles, head_scores, register_head_score, trace_generation
+from .analysis import (
+    PatchingPair,
+    activation_patching,
+    attribution_patching,
+    head_roles,
+    head_scores,
+    register_head_score,
+    trace_generation,
+)
 from .capture import Token, Trace
 from .errors import (
     InputError,
@@ -12,7 +20,7 @@ from .errors import (
     UnsupportedArchitectureError,
 )
 from .models import ArchitectureAdapter, ModelHandle, load_model, register_adapter
-from .widgets import AttentionExplorer, GenerationTracer
+from .widgets import AttentionExplorer, GenerationTracer, PatchingExplorer
 
 __version__ = "0.1.0"
 
@@ -24,10 +32,14 @@ __all__ = [
     "InterplabError",
     "ModelHandle",
     "ModelNotInstalledError",
+    "PatchingExplorer",
+    "PatchingPair",
     "Token",
     "Trace",
     "UnknownModelError",
     "UnsupportedArchitectureError",
+    "activation_patching",
+    "attribution_patching",
     "head_roles",
     "head_scores",
     "load_model",

@@ -19,6 +19,13 @@ from .head_roles import (
 from .head_summary import HEAD_STATISTICS, downsample, head_statistics, thumbnail_bins
 from .logit_lens import LensReadout, logit_lens
 from .norm_attention import norm_attention, transformed_values
+from .patching import (
+    LogitDifference,
+    PatchingPair,
+    PatchingResult,
+    activation_patching,
+    attribution_patching,
+)
 from .rollout import attention_rollout, fuse_heads
 
 __all__ = [
@@ -30,9 +37,14 @@ __all__ = [
     "HeadScore",
     "HeadScores",
     "LensReadout",
+    "LogitDifference",
+    "PatchingPair",
+    "PatchingResult",
     "RepeatedSequence",
+    "activation_patching",
     "attention_flow",
     "attention_rollout",
+    "attribution_patching",
     "downsample",
     "fuse_heads",
     "head_roles",

@@ -1,0 +1,514 @@
+"""Activation patching: which activations carry the difference between a clean and a corrupted prompt.
+
+One *cell* is one activation site (a component at a layer) at one token position, or one head of
+a layer. Patching a cell runs the *target* prompt with that activation replaced by the one the
+*source* prompt produced there, and reads a metric on the next-token logits. Denoising patches
+clean activations into the corrupted run (does this cell restore the clean answer?); noising patches
+corrupted activations into the clean run (does the clean answer need this cell?). Effects are
+normalised so 0 = the corrupted run's metric and 1 = the clean run's.
+
+Cells are batched: each row of a batch is the target prompt with its own cell patched, so a grid of
+hundreds of cells costs a few batched forward passes. :func:`attribution_patching` estimates the same
+grid to first order from one forward and one backward pass per prompt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+from tqdm.auto import tqdm
+
+from ..capture.runner import tokenize
+from ..errors import InputError
+from ..models.adapters import get_submodule
+
+if TYPE_CHECKING:
+    from ..models.handle import ModelHandle
+
+COMPONENTS = ("resid", "attn", "mlp", "head")
+"""``resid``: the residual stream after ``layer`` blocks (0 = embeddings, ``n_layers`` = final);
+``attn`` / ``mlp``: what a block's attention / MLP adds to the residual stream; ``head``: one
+head's output inside the attention (its slice of the input of the output projection)."""
+
+DIRECTIONS = ("denoise", "noise")
+RUNS = ("clean", "corrupted")  # the rows of every activation tensor, in this order
+
+Metric = Callable[[torch.Tensor], torch.Tensor]
+"""Next-token logits ``[batch, vocab]`` -> one number per row ``[batch]``."""
+
+
+@dataclass(frozen=True)
+class LogitDifference:
+    """``logit(answer) - logit(contrast)`` at the last position: the default patching metric."""
+
+    answer_id: int
+    contrast_id: int
+    label: str = ""
+
+    def __call__(self, logits: torch.Tensor) -> torch.Tensor:
+        return logits[:, self.answer_id] - logits[:, self.contrast_id]
+
+
+@dataclass(frozen=True)
+class PatchingResult:
+    """Effects of patching every cell of a grid.
+
+    ``effects[row, column]`` is normalised (0 = corrupted, 1 = clean); ``values`` is the raw metric.
+    Rows are ``layers`` (for ``resid``: residual after that many blocks); columns are token
+    ``positions``, or head indices for ``component == "head"`` (patched at ``positions``).
+    """
+
+    component: str
+    direction: str
+    method: str  # "exact" or "attribution"
+    layers: list[int]
+    columns: list[int]
+    positions: list[int]
+    effects: np.ndarray
+    values: np.ndarray
+    clean_metric: float
+    corrupted_metric: float
+    clean_tokens: list[str]
+    corrupted_tokens: list[str]
+
+    def row_labels(self) -> list[str]:
+        if self.component == "resid":
+            return ["emb" if layer == 0 else str(layer) for layer in self.layers]
+        return [str(layer) for layer in self.layers]
+
+
+class PatchingPair:
+    """A clean and a corrupted prompt of equal token length, ready to be patched.
+
+    Holds both prompts' activations per component (captured on first use) and the two baseline
+    metrics. Build it once and ask for several grids; :func:`activation_patching` is the one-call form.
+
+    Args:
+        model: anything :func:`interplab_widgets.load_model` takes; a causal LM.
+        clean, corrupted: the two prompts; they must tokenise to the same number of tokens.
+        answer, contrast: the tokens whose logit difference is the default metric (one token
+            each, e.g. ``" Paris"`` and ``" Rome"``); by default the top predictions of the clean
+            and corrupted prompts.
+        metric: instead of the logit difference, any function of next-token logits
+            ``[batch, vocab] -> [batch]``.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        clean: str,
+        corrupted: str,
+        *,
+        answer: str | int | None = None,
+        contrast: str | int | None = None,
+        metric: Metric | None = None,
+    ) -> None:
+        from ..models import load_model
+
+        self.handle: ModelHandle = load_model(model)
+        if not self.handle.is_causal:
+            raise InputError(
+                f"Patching reads next-token logits; {self.handle.name} is an encoder ({self.handle.family}). "
+                "Use a causal LM such as load_model('smollm2-135m')."
+            )
+        clean_tokens = tokenize(self.handle, clean)
+        corrupted_tokens = tokenize(self.handle, corrupted)
+        self.clean_tokens = [t.text for t in clean_tokens]
+        self.corrupted_tokens = [t.text for t in corrupted_tokens]
+        if len(clean_tokens) != len(corrupted_tokens):
+            raise InputError(
+                "Patching pairs the two prompts position by position, so they must have the same number "
+                f"of tokens. clean has {len(clean_tokens)}: {self.clean_tokens}; corrupted has "
+                f"{len(corrupted_tokens)}: {self.corrupted_tokens}. Reword one of them (e.g. a subject with "
+                "the same number of tokens) until the lengths match."
+            )
+        self.ids = torch.tensor([[t.id for t in clean_tokens], [t.id for t in corrupted_tokens]])
+        self.n_tokens = len(clean_tokens)
+        self._activations: dict[str, list[torch.Tensor]] = {}  # component -> per layer [2, n, width]
+        with torch.no_grad():
+            logits = self.last_logits(self.ids)
+        if metric is None:
+            answer_id = self._token_id(answer, "answer", logits[0])
+            contrast_id = self._token_id(contrast, "contrast", logits[1])
+            if answer_id == contrast_id:
+                raise InputError(
+                    f"The clean and corrupted prompts both predict {self.decode(answer_id)!r}: there is no "
+                    "difference to patch. Pass answer= and contrast= (the token each prompt should predict)."
+                )
+            metric = LogitDifference(
+                answer_id,
+                contrast_id,
+                f"logit({self.decode(answer_id)!r}) − logit({self.decode(contrast_id)!r}) at the last token",
+            )
+        self.metric = metric
+        self.clean_metric, self.corrupted_metric = (float(v) for v in metric(logits))
+        if abs(self.clean_metric - self.corrupted_metric) < 1e-6:
+            raise InputError(
+                f"The metric is {self.clean_metric:.4g} on both prompts, so effects cannot be normalised. "
+                "Choose prompts (or a metric) on which the model behaves differently."
+            )
+
+    # -- public ------------------------------------------------------------------------
+
+    @property
+    def metric_label(self) -> str:
+        return getattr(self.metric, "label", "") or getattr(self.metric, "__name__", "metric")
+
+    def n_sites(self, component: str) -> int:
+        """Layers a component has: ``n_layers + 1`` residual streams, ``n_layers`` otherwise."""
+        _check_choice("component", component, COMPONENTS)
+        return self.handle.n_layers + (component == "resid")
+
+    def normalise(self, values: np.ndarray) -> np.ndarray:
+        return (values - self.corrupted_metric) / (self.clean_metric - self.corrupted_metric)
+
+    def exact(
+        self,
+        component: str = "resid",
+        *,
+        direction: str = "denoise",
+        layers: Sequence[int] | None = None,
+        positions: Sequence[int] | None = None,
+        batch_size: int = 32,
+        progress: bool = True,
+    ) -> PatchingResult:
+        """Patch every cell of a grid, batched, and measure the metric."""
+        layers, positions, columns = self._grid(component, layers, positions)
+        source, target = _runs(direction)
+        cells = [(layer, column) for layer in layers for column in columns]
+        values = self.patched_metric(
+            component,
+            cells,
+            source=source,
+            target=target,
+            positions=positions,
+            batch_size=batch_size,
+            progress=progress,
+        )
+        return self._result(component, direction, "exact", layers, columns, positions, values)
+
+    def attribution(
+        self,
+        component: str = "resid",
+        *,
+        direction: str = "denoise",
+        layers: Sequence[int] | None = None,
+        positions: Sequence[int] | None = None,
+    ) -> PatchingResult:
+        """First-order estimate of :meth:`exact`: ``(source − target) · ∂metric/∂target`` per cell,
+        from one forward and one backward pass of the target prompt (Nanda's attribution patching)."""
+        layers, positions, columns = self._grid(component, layers, positions)
+        source_row, target_row = (RUNS.index(run) for run in _runs(direction))
+        sources = self.activations(component)
+        gradients = self._gradients(component, target_row, layers)
+        values = np.empty((len(layers), len(columns)))
+        base = self.corrupted_metric if direction == "denoise" else self.clean_metric
+        for i, layer in enumerate(layers):
+            delta = (sources[layer][source_row] - sources[layer][target_row]) * gradients[layer]  # [n, width]
+            if component == "head":
+                per_head = delta[positions].sum(0).reshape(self.handle.n_heads, -1).sum(-1)
+                values[i] = base + per_head[columns].numpy()
+            else:
+                values[i] = base + delta[positions].sum(-1).numpy()
+        return self._result(component, direction, "attribution", layers, columns, positions, values)
+
+    def patched_metric(
+        self,
+        component: str,
+        cells: Sequence[tuple[int, int]],
+        *,
+        source: str = "clean",
+        target: str = "corrupted",
+        positions: Sequence[int] | None = None,
+        batch_size: int = 32,
+        progress: bool = False,
+    ) -> np.ndarray:
+        """The raw metric of the ``target`` run (``"clean"`` or ``"corrupted"``) with each ``(layer, column)``
+        cell taken from the ``source`` run, one batch row per cell. Head cells are patched at ``positions``."""
+        batches = self._patched_logits(component, cells, source, target, positions, batch_size, progress)
+        metrics = [self.metric(logits) for logits in batches]
+        return torch.cat(metrics).double().numpy() if metrics else np.empty(0)
+
+    def patched_predictions(
+        self, component: str, layer: int, column: int, direction: str = "denoise", k: int = 5
+    ) -> list[tuple[str, float]]:
+        """Top-``k`` next tokens of the run with one cell patched, as ``(text, probability)``."""
+        (logits,) = self._patched_logits(component, [(layer, column)], *_runs(direction), None, 1, False)
+        return self._top(logits[0], k)
+
+    def predictions(self, k: int = 5) -> dict[str, list[tuple[str, float]]]:
+        """Top-``k`` next tokens of the unpatched clean and corrupted runs."""
+        with torch.no_grad():
+            logits = self.last_logits(self.ids)
+        return {"clean": self._top(logits[0], k), "corrupted": self._top(logits[1], k)}
+
+    def activations(self, component: str) -> list[torch.Tensor]:
+        """Both prompts' activations at every layer of ``component``: ``[2 (clean, corrupted), n, width]``."""
+        _check_choice("component", component, COMPONENTS)
+        if component not in self._activations:
+            kept: list[torch.Tensor | None] = [None] * self.n_sites(component)
+
+            def keep(layer: int):
+                def edit(tensor: torch.Tensor) -> torch.Tensor:
+                    kept[layer] = tensor.detach().float().cpu()
+                    return tensor
+
+                return edit
+
+            with torch.no_grad(), _hooks(self.handle, component, {i: keep(i) for i in range(len(kept))}):
+                self.last_logits(self.ids)
+            self._activations[component] = kept  # type: ignore[assignment]
+        return self._activations[component]
+
+    def last_logits(self, ids: torch.Tensor) -> torch.Tensor:
+        """Next-token logits at the last position, ``[batch, vocab]`` float32 (no ``[n, vocab]`` tensor)."""
+        model = self.handle.model
+        output = model(input_ids=ids.to(self.handle.device), use_cache=False, logits_to_keep=1)
+        return output.logits[:, -1].float()
+
+    def decode(self, token_id: int) -> str:
+        return self.handle.tokenizer.decode([token_id])
+
+    # -- internals ---------------------------------------------------------------------
+
+    def _token_id(self, token: str | int | None, name: str, logits: torch.Tensor) -> int:
+        if token is None:
+            return int(logits.argmax())
+        if isinstance(token, int):
+            return token
+        ids = self.handle.tokenizer(token, add_special_tokens=False)["input_ids"]
+        if len(ids) != 1:
+            pieces = [self.decode(i) for i in ids]
+            raise InputError(
+                f"{name}={token!r} is {len(ids)} tokens {pieces}; the logit difference needs one token each. "
+                f"Pass its first token ({pieces[0]!r} if that is what the model predicts) or a token id."
+                if ids
+                else f"{name}={token!r} is no token at all; pass the word the model should predict, e.g. ' Paris'."
+            )
+        return ids[0]
+
+    def _top(self, logits: torch.Tensor, k: int) -> list[tuple[str, float]]:
+        probs = torch.softmax(logits.float(), dim=-1)
+        values, ids = probs.topk(k)
+        return [(self.decode(i), float(p)) for p, i in zip(values.tolist(), ids.tolist())]
+
+    def _grid(
+        self, component: str, layers: Sequence[int] | None, positions: Sequence[int] | None
+    ) -> tuple[list[int], list[int], list[int]]:
+        n_sites = self.n_sites(component)
+        layers = list(range(n_sites)) if layers is None else [int(layer) for layer in layers]
+        for layer in layers:
+            if not 0 <= layer < n_sites:
+                raise InputError(f"layer {layer} is out of range: {component} has layers 0..{n_sites - 1}.")
+        positions = list(range(self.n_tokens)) if positions is None else [int(p) for p in positions]
+        for position in positions:
+            if not -self.n_tokens <= position < self.n_tokens:
+                raise InputError(f"position {position} is out of range: the prompts have {self.n_tokens} tokens.")
+        positions = [p % self.n_tokens for p in positions]
+        columns = list(range(self.handle.n_heads)) if component == "head" else positions
+        return layers, positions, columns
+
+    def _patched_logits(
+        self,
+        component: str,
+        cells: Sequence[tuple[int, int]],
+        source: str,
+        target: str,
+        positions: Sequence[int] | None,
+        batch_size: int,
+        progress: bool,
+    ) -> Iterator[torch.Tensor]:
+        """Last-position logits of the target prompt with one cell patched per row, batch by batch."""
+        _check_choice("source", source, RUNS)
+        _check_choice("target", target, RUNS)
+        source_row, target_row = RUNS.index(source), RUNS.index(target)
+        sources = self.activations(component)
+        n_sites, n_heads = len(sources), self.handle.n_heads
+        width = self.handle.n_heads if component == "head" else self.n_tokens
+        for layer, column in cells:
+            if not (0 <= layer < n_sites and 0 <= column < width):
+                raise InputError(f"cell ({layer}, {column}) is out of range: {component} has {n_sites} × {width}.")
+        head_positions = list(range(self.n_tokens)) if positions is None else list(positions)
+        batches = [cells[i : i + batch_size] for i in range(0, len(cells), batch_size)]
+        for batch in tqdm(batches, desc=f"patching {component}", unit="batch", disable=not progress):
+            by_layer: dict[int, list[tuple[int, int]]] = {}
+            for row, (layer, column) in enumerate(batch):
+                by_layer.setdefault(layer, []).append((row, column))
+
+            def patch(layer: int, targets: list[tuple[int, int]]):
+                rows = torch.tensor([row for row, _ in targets])
+                columns = [column for _, column in targets]
+                source = sources[layer][source_row]
+
+                def edit(tensor: torch.Tensor) -> torch.Tensor:
+                    tensor = tensor.clone()
+                    patched = source.to(tensor.device, tensor.dtype)
+                    if component == "head":
+                        head_dim = tensor.shape[-1] // n_heads
+                        for row, head in zip(rows.tolist(), columns):
+                            span = slice(head * head_dim, (head + 1) * head_dim)
+                            tensor[row, head_positions, span] = patched[head_positions, span]
+                    else:
+                        tensor[rows, columns] = patched[columns]
+                    return tensor
+
+                return edit
+
+            ids = self.ids[target_row : target_row + 1].expand(len(batch), -1)
+            edits = {layer: patch(layer, targets) for layer, targets in by_layer.items()}
+            with torch.no_grad(), _hooks(self.handle, component, edits):
+                yield self.last_logits(ids)
+
+    def _gradients(self, component: str, target_row: int, layers: Sequence[int]) -> dict[int, torch.Tensor]:
+        """∂metric/∂activation of the target prompt at ``layers``: ``[n, width]`` each."""
+        kept: dict[int, torch.Tensor] = {}
+
+        def keep(layer: int):
+            def edit(tensor: torch.Tensor) -> torch.Tensor:
+                kept[layer] = tensor
+                return tensor
+
+            return edit
+
+        embeddings = self.handle.model.get_input_embeddings()
+        # Frozen weights leave nothing to differentiate: make the embeddings' output a leaf that needs grad.
+        grad_hook = embeddings.register_forward_hook(lambda m, a, y: y if y.requires_grad else y.requires_grad_())
+        try:
+            with torch.enable_grad(), _hooks(self.handle, component, {layer: keep(layer) for layer in layers}):
+                logits = self.last_logits(self.ids[target_row : target_row + 1])
+                metric = self.metric(logits).sum()
+                ordered = [kept[layer] for layer in layers]
+                grads = torch.autograd.grad(metric, ordered, allow_unused=True)
+        finally:
+            grad_hook.remove()
+        return {
+            layer: (torch.zeros_like(kept[layer][0]) if g is None else g[0]).detach().float().cpu()
+            for layer, g in zip(layers, grads)
+        }
+
+    def _result(
+        self,
+        component: str,
+        direction: str,
+        method: str,
+        layers: list[int],
+        columns: list[int],
+        positions: list[int],
+        values: np.ndarray,
+    ) -> PatchingResult:
+        values = np.asarray(values, dtype=np.float64).reshape(len(layers), len(columns))
+        return PatchingResult(
+            component=component,
+            direction=direction,
+            method=method,
+            layers=layers,
+            columns=columns,
+            positions=positions,
+            effects=self.normalise(values),
+            values=values,
+            clean_metric=self.clean_metric,
+            corrupted_metric=self.corrupted_metric,
+            clean_tokens=self.clean_tokens,
+            corrupted_tokens=self.corrupted_tokens,
+        )
+
+
+def activation_patching(
+    model: Any,
+    clean: str,
+    corrupted: str,
+    *,
+    component: str = "resid",
+    direction: str = "denoise",
+    answer: str | int | None = None,
+    contrast: str | int | None = None,
+    metric: Metric | None = None,
+    layers: Sequence[int] | None = None,
+    positions: Sequence[int] | None = None,
+    batch_size: int = 32,
+    progress: bool = True,
+) -> PatchingResult:
+    """Patch every (layer, position) — or (layer, head) for ``component="head"`` — and measure the effect.
+
+    See :class:`PatchingPair` for the arguments; ``direction`` is ``"denoise"`` (clean activation
+    into the corrupted run) or ``"noise"`` (corrupted into clean). Effects: 0 = corrupted, 1 = clean.
+    """
+    pair = PatchingPair(model, clean, corrupted, answer=answer, contrast=contrast, metric=metric)
+    return pair.exact(
+        component, direction=direction, layers=layers, positions=positions, batch_size=batch_size, progress=progress
+    )
+
+
+def attribution_patching(
+    model: Any,
+    clean: str,
+    corrupted: str,
+    *,
+    component: str = "resid",
+    direction: str = "denoise",
+    answer: str | int | None = None,
+    contrast: str | int | None = None,
+    metric: Metric | None = None,
+    layers: Sequence[int] | None = None,
+    positions: Sequence[int] | None = None,
+) -> PatchingResult:
+    """The gradient estimate of :func:`activation_patching` (same arguments, one backward pass)."""
+    pair = PatchingPair(model, clean, corrupted, answer=answer, contrast=contrast, metric=metric)
+    return pair.attribution(component, direction=direction, layers=layers, positions=positions)
+
+
+def _runs(direction: str) -> tuple[str, str]:
+    """``(source, target)`` of a direction: denoising patches clean into corrupted, noising the reverse."""
+    _check_choice("direction", direction, DIRECTIONS)
+    return ("clean", "corrupted") if direction == "denoise" else ("corrupted", "clean")
+
+
+def _check_choice(name: str, value: str, choices: Sequence[str]) -> None:
+    if value not in choices:
+        raise InputError(f"{name} must be one of {', '.join(map(repr, choices))}; got {value!r}.")
+
+
+@contextmanager
+def _hooks(handle: ModelHandle, component: str, edits: dict[int, Callable[[torch.Tensor], torch.Tensor]]):
+    """Route the activation of ``component`` at each layer in ``edits`` through its function, ``[b, n, width]``."""
+    adapter = handle.adapter
+    blocks = adapter.block_list(handle.model)
+    removers = []
+
+    def on_input(edit):
+        def hook(module, args, kwargs):
+            if args:
+                return (edit(args[0]), *args[1:]), kwargs
+            return args, {**kwargs, "hidden_states": edit(kwargs["hidden_states"])}
+
+        return hook
+
+    def on_output(edit):
+        def hook(module, args, output):
+            if isinstance(output, tuple):
+                return (edit(output[0]), *output[1:])
+            return edit(output)
+
+        return hook
+
+    try:
+        for layer, edit in edits.items():
+            if component == "resid" and layer == len(blocks):
+                removers.append(blocks[-1].register_forward_hook(on_output(edit)))
+            elif component == "resid":
+                removers.append(blocks[layer].register_forward_pre_hook(on_input(edit), with_kwargs=True))
+            elif component == "head":
+                projection = get_submodule(blocks[layer], adapter.attention_output)
+                removers.append(projection.register_forward_pre_hook(on_input(edit), with_kwargs=True))
+            else:
+                path = adapter.attention_output if component == "attn" else adapter.mlp
+                removers.append(get_submodule(blocks[layer], path).register_forward_hook(on_output(edit)))
+        yield
+    finally:
+        for remover in removers:
+            remover.remove()

@@ -1,0 +1,164 @@
+"""PatchingExplorer: where in the model the difference between two prompts lives.
+
+The view (``js/src/patching_explorer.ts``) shows a layers × positions heatmap of activation
+patching for one component; a click on a cell asks for that cell alone: each head of the layer
+patched on its own at that position, and the top tokens of the patched run. Grids are cached per
+(component, direction), so switching back is free.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..analysis.patching import DIRECTIONS, Metric, PatchingPair, PatchingResult
+from ..capture.trace import check_index
+from ..errors import InputError
+from ..models import ModelHandle, load_model
+from .view_support import errors_to_view, static_asset
+from .wire import to_wire
+
+VIEW_COMPONENTS = ("resid", "attn", "mlp")
+TOP_K = 5
+
+
+class PatchingExplorer(anywidget.AnyWidget):
+    """Activation patching of a clean vs a corrupted prompt, as a heatmap with a per-head breakdown.
+
+    Args:
+        model: a :class:`ModelHandle`, a name for :func:`load_model` (``"smollm2-135m"``), or a causal
+            ``PreTrainedModel`` (give ``tokenizer=`` unless ``name_or_path`` finds it).
+        clean, corrupted: two prompts with the same number of tokens that the model answers differently.
+        answer, contrast: the tokens whose logit difference is measured (default: each prompt's top prediction).
+        metric: any function of next-token logits ``[batch, vocab] -> [batch]`` instead.
+        component: ``"resid"``, ``"attn"`` or ``"mlp"``.
+        direction: ``"denoise"`` (clean activation into the corrupted run) or ``"noise"`` (the reverse).
+    """
+
+    component = traitlets.Unicode("resid").tag(sync=True)
+    """Which activation the heatmap patches: a key of ``VIEW_COMPONENTS``."""
+    direction = traitlets.Unicode("denoise").tag(sync=True)
+    """``"denoise"``: clean into corrupted; ``"noise"``: corrupted into clean."""
+    selected_layer = traitlets.Int(-1).tag(sync=True)
+    """Row of the selected cell (for ``resid``: residual after that many blocks), -1 for none."""
+    selected_position = traitlets.Int(-1).tag(sync=True)
+    """Token position of the selected cell, -1 for none."""
+
+    _model_label = traitlets.Unicode().tag(sync=True)
+    _components = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _directions = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _clean_tokens = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _corrupted_tokens = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _metric_label = traitlets.Unicode().tag(sync=True)
+    _baseline = traitlets.Dict().tag(sync=True)  # {clean, corrupted}: raw metric of the unpatched runs
+    _grid = traitlets.Dict().tag(sync=True)  # {component, direction, rows, effects: float32 [rows, n]}
+    _cell = traitlets.Dict().tag(sync=True)  # {component, direction, layer, position, effect, head_layer, heads, top}
+    _busy = traitlets.Bool(False).tag(sync=True)
+    _error = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(
+        self,
+        model: Any,
+        clean: str,
+        corrupted: str,
+        *,
+        answer: str | int | None = None,
+        contrast: str | int | None = None,
+        metric: Metric | None = None,
+        component: str = "resid",
+        direction: str = "denoise",
+        selected_layer: int = -1,
+        selected_position: int = -1,
+        tokenizer: Any = None,
+    ) -> None:
+        self._esm = static_asset("patching_explorer.js").read_text()
+        self._css = static_asset("patching_explorer.css").read_text()
+        self.handle: ModelHandle = load_model(model, tokenizer=tokenizer)
+        self.pair = PatchingPair(self.handle, clean, corrupted, answer=answer, contrast=contrast, metric=metric)
+        self.results: dict[tuple[str, str], PatchingResult] = {}
+        self._predictions = self.pair.predictions(TOP_K)
+        _check_view_choice(component, direction)
+        super().__init__(
+            component=component,
+            direction=direction,
+            selected_layer=selected_layer,
+            selected_position=selected_position,
+            _model_label=self.handle.name,
+            _components=list(VIEW_COMPONENTS),
+            _directions=list(DIRECTIONS),
+            _clean_tokens=self.pair.clean_tokens,
+            _corrupted_tokens=self.pair.corrupted_tokens,
+            _metric_label=self.pair.metric_label,
+            _baseline={"clean": self.pair.clean_metric, "corrupted": self.pair.corrupted_metric},
+        )
+        self.refresh()
+
+    @property
+    def result(self) -> PatchingResult:
+        """The grid for the current component and direction (computed on first use, then cached)."""
+        key = (self.component, self.direction)
+        if key not in self.results:
+            self.results[key] = self.pair.exact(self.component, direction=self.direction)
+        return self.results[key]
+
+    @traitlets.observe("component", "direction", "selected_layer", "selected_position")
+    def _on_selection(self, change: dict) -> None:
+        self.refresh()
+
+    def refresh(self) -> None:
+        """Send the grid and the selected cell's breakdown; a bad choice or index shows in the view."""
+        self._busy = True
+        with errors_to_view(self):
+            _check_view_choice(self.component, self.direction)
+            grid = self.grid_payload()
+            cell = {}
+            if (self.selected_layer, self.selected_position) != (-1, -1):
+                cell = self.cell_payload(self.selected_layer, self.selected_position)
+            with self.hold_sync():
+                self._grid, self._cell, self._error = grid, cell, ""
+
+    def grid_payload(self) -> dict[str, Any]:
+        result = self.result
+        return {
+            "component": result.component,
+            "direction": result.direction,
+            "rows": result.row_labels(),
+            "effects": to_wire(result.effects, "float32"),
+        }
+
+    def cell_payload(self, layer: int, position: int) -> dict[str, Any]:
+        """One cell: its effect, each head of its block patched alone there, and the patched run's top tokens."""
+        n_rows = self.pair.n_sites(self.component)
+        check_index("layer", layer, n_rows, f"the {self.component} grid has rows")
+        check_index("position", position, self.pair.n_tokens, "the prompts have token positions")
+        # A residual row holds what the blocks before it wrote: its heads are those of the block just before.
+        head_layer = layer - 1 if self.component == "resid" else layer
+        heads = None
+        if head_layer >= 0:
+            source, target = ("clean", "corrupted") if self.direction == "denoise" else ("corrupted", "clean")
+            cells = [(head_layer, head) for head in range(self.handle.n_heads)]
+            values = self.pair.patched_metric("head", cells, source=source, target=target, positions=[position])
+            heads = to_wire(self.pair.normalise(values), "float32")
+        patched = self.pair.patched_predictions(self.component, layer, position, self.direction, TOP_K)
+        return {
+            "component": self.component,
+            "direction": self.direction,
+            "layer": layer,
+            "position": position,
+            "effect": float(self.result.effects[layer, position]),
+            "head_layer": head_layer if head_layer >= 0 else None,
+            "heads": heads,
+            "top": {run: [list(p) for p in top] for run, top in {**self._predictions, "patched": patched}.items()},
+        }
+
+
+def _check_view_choice(component: str, direction: str) -> None:
+    if component not in VIEW_COMPONENTS:
+        raise InputError(
+            f"component must be one of {', '.join(map(repr, VIEW_COMPONENTS))}; got {component!r}. "
+            "Head grids: interplab_widgets.activation_patching(..., component='head')."
+        )
+    if direction not in DIRECTIONS:
+        raise InputError(f"direction must be one of {', '.join(map(repr, DIRECTIONS))}; got {direction!r}.")
