@@ -1,9 +1,13 @@
 // Bundle the views into the Python package: `node build.mjs` (minified) or `node build.mjs --watch`.
-import { dirname, resolve } from "node:path";
+// Every top-level src/<name>.ts is a view entry (→ static/<name>.js, esm) and every top-level
+// src/<name>.css its stylesheet (→ static/<name>.css), so a new view needs no edit here.
+import { readdirSync } from "node:fs";
+import { dirname, extname, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import * as esbuild from "esbuild";
 
 const here = dirname(fileURLToPath(import.meta.url));
+const srcdir = resolve(here, "src");
 const outdir = resolve(here, "../interplab_widgets/static");
 const watch = process.argv.includes("--watch");
 
@@ -17,30 +21,14 @@ const common = {
   sourcemap: watch ? "inline" : false,
 };
 
-const builds = [
-  {
+const builds = readdirSync(srcdir, { withFileTypes: true })
+  .filter((entry) => entry.isFile() && [".ts", ".css"].includes(extname(entry.name)))
+  .map((entry) => ({
     ...common,
-    entryPoints: [resolve(here, "src/attention_explorer.ts")],
-    outfile: resolve(outdir, "attention_explorer.js"),
-    format: "esm",
-  },
-  {
-    ...common,
-    entryPoints: [resolve(here, "src/attention_explorer.css")],
-    outfile: resolve(outdir, "attention_explorer.css"),
-  },
-  {
-    ...common,
-    entryPoints: [resolve(here, "src/generation_tracer.ts")],
-    outfile: resolve(outdir, "generation_tracer.js"),
-    format: "esm",
-  },
-  {
-    ...common,
-    entryPoints: [resolve(here, "src/generation_tracer.css")],
-    outfile: resolve(outdir, "generation_tracer.css"),
-  },
-];
+    entryPoints: [resolve(srcdir, entry.name)],
+    outfile: resolve(outdir, entry.name.replace(/\.ts$/, ".js")),
+    ...(extname(entry.name) === ".ts" ? { format: "esm" } : {}),
+  }));
 
 if (watch) {
   for (const options of builds) await (await esbuild.context(options)).watch();

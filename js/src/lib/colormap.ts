@@ -1,8 +1,13 @@
 /**
- * A sequential white → dark blue colour map as a 256-entry RGB lookup table
- * (stops after ColorBrewer "Blues"). Index 0 is white, 255 is darkest.
+ * Colour maps: a sequential white → dark blue map as a 256-entry RGB lookup table for
+ * canvases and cell grids, and a diverging blue – white – red map for signed effects.
  */
-const STOPS: ReadonlyArray<readonly [number, number, number, number]> = [
+
+/** `[x, r, g, b]` stops, x ascending. */
+type Stops = ReadonlyArray<readonly [number, number, number, number]>;
+
+/** Stops after ColorBrewer "Blues". Index 0 is white, 255 is darkest. */
+const STOPS: Stops = [
   [0, 255, 255, 255],
   [0.25, 198, 219, 239],
   [0.5, 107, 174, 214],
@@ -10,19 +15,19 @@ const STOPS: ReadonlyArray<readonly [number, number, number, number]> = [
   [1, 8, 48, 107],
 ];
 
+/** RGB at `x` (within the stops' range), linearly interpolated between the two stops around it. */
+function interpolate(stops: Stops, x: number): [number, number, number] {
+  let s = 1;
+  while (s < stops.length - 1 && (stops[s] as Stops[number])[0] < x) s++;
+  const [x0, r0, g0, b0] = stops[s - 1] as Stops[number];
+  const [x1, r1, g1, b1] = stops[s] as Stops[number];
+  const f = (x - x0) / (x1 - x0);
+  return [Math.round(r0 + f * (r1 - r0)), Math.round(g0 + f * (g1 - g0)), Math.round(b0 + f * (b1 - b0))];
+}
+
 function buildLut(): Uint8Array {
   const lut = new Uint8Array(256 * 3);
-  for (let i = 0; i < 256; i++) {
-    const x = i / 255;
-    let s = 1;
-    while (s < STOPS.length - 1 && (STOPS[s] as readonly number[])[0] < x) s++;
-    const [x0, r0, g0, b0] = STOPS[s - 1] as readonly number[] as [number, number, number, number];
-    const [x1, r1, g1, b1] = STOPS[s] as readonly number[] as [number, number, number, number];
-    const f = (x - x0) / (x1 - x0);
-    lut[3 * i] = Math.round(r0 + f * (r1 - r0));
-    lut[3 * i + 1] = Math.round(g0 + f * (g1 - g0));
-    lut[3 * i + 2] = Math.round(b0 + f * (b1 - b0));
-  }
+  for (let i = 0; i < 256; i++) lut.set(interpolate(STOPS, i / 255), 3 * i);
   return lut;
 }
 
@@ -49,4 +54,23 @@ export function cssColour(index: number): string {
   }
   const i = Math.min(255, Math.max(0, Math.round(index) || 0));
   return CSS_COLOURS[i] as string;
+}
+
+/** Stops after ColorBrewer "RdBu", reversed, with pure white at 0. */
+const DIVERGING: Stops = [
+  [-1, 33, 102, 172],
+  [-0.5, 146, 197, 222],
+  [0, 255, 255, 255],
+  [0.5, 244, 165, 130],
+  [1, 178, 24, 43],
+];
+
+/**
+ * A signed value as a CSS `rgb()`: blue below 0, white at 0, red at 1, saturating beyond ±1.
+ * Empty (no colour) for NaN, so the cell's own background shows.
+ */
+export function divergingColour(value: number): string {
+  if (Number.isNaN(value)) return "";
+  const [r, g, b] = interpolate(DIVERGING, Math.min(1, Math.max(-1, value)));
+  return `rgb(${r}, ${g}, ${b})`;
 }

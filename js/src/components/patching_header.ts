@@ -1,0 +1,113 @@
+/**
+ * The patching explorer's header: model name, metric and its two baseline values, the
+ * component and direction selects, busy indicator and error banner.
+ */
+import { h } from "../lib/dom";
+import type { Baseline } from "../lib/types";
+import { formatValue } from "./patch_labels";
+
+export interface PatchingHeaderCallbacks {
+  onComponent(component: string): void;
+  onDirection(direction: string): void;
+}
+
+/** Readable names of the directions; an unknown direction is shown as is. */
+const DIRECTION_LABELS: Record<string, string> = {
+  denoise: "clean → corrupted (denoise)",
+  noise: "corrupted → clean (noise)",
+};
+
+export class PatchingHeader {
+  readonly el: HTMLDivElement;
+  private readonly modelName: HTMLSpanElement;
+  private readonly metric: HTMLSpanElement;
+  private readonly baseline: HTMLSpanElement;
+  private readonly componentSelect: HTMLSelectElement;
+  private readonly directionSelect: HTMLSelectElement;
+  private readonly busy: HTMLSpanElement;
+  private readonly error: HTMLDivElement;
+
+  constructor(callbacks: PatchingHeaderCallbacks, signal: AbortSignal) {
+    this.modelName = h("span", { className: "ilw-model-name" });
+    this.metric = h("span", { className: "ilw-patch-metric" });
+    this.baseline = h("span", { className: "ilw-patch-baseline" });
+    this.componentSelect = h("select", {
+      className: "ilw-component",
+      attrs: { "aria-label": "Patched component" },
+    });
+    this.directionSelect = h("select", {
+      className: "ilw-direction",
+      attrs: { "aria-label": "Patching direction" },
+    });
+    this.componentSelect.addEventListener("change", () => callbacks.onComponent(this.componentSelect.value), {
+      signal,
+    });
+    this.directionSelect.addEventListener("change", () => callbacks.onDirection(this.directionSelect.value), {
+      signal,
+    });
+    this.busy = h("span", {
+      className: "ilw-busy",
+      text: "computing…",
+      attrs: { role: "status", hidden: "" },
+    });
+    this.error = h("div", { className: "ilw-error", attrs: { role: "alert", hidden: "" } });
+    const bar = h("div", { className: "ilw-header-bar" }, [
+      this.modelName,
+      h("label", {}, [document.createTextNode("patch "), this.componentSelect]),
+      h("label", {}, [document.createTextNode("direction "), this.directionSelect]),
+      this.busy,
+    ]);
+    const metricBar = h("div", { className: "ilw-header-bar ilw-patch-metric-bar" }, [
+      this.metric,
+      this.baseline,
+    ]);
+    this.el = h("div", { className: "ilw-header" }, [bar, metricBar, this.error]);
+  }
+
+  setModelName(name: string): void {
+    this.modelName.textContent = name;
+  }
+
+  setMetric(label: string, baseline: Baseline | null): void {
+    this.metric.textContent = label === "" ? "" : `metric: ${label}`;
+    this.baseline.textContent = baseline
+      ? `clean ${formatValue(baseline.clean)} · corrupted ${formatValue(baseline.corrupted)}`
+      : "";
+  }
+
+  setComponents(components: readonly string[], current: string): void {
+    setOptions(this.componentSelect, components, current, (c) => c);
+  }
+
+  setDirections(directions: readonly string[], current: string): void {
+    setOptions(this.directionSelect, directions, current, (d) => DIRECTION_LABELS[d] ?? d);
+  }
+
+  setBusy(busy: boolean): void {
+    this.busy.hidden = !busy;
+  }
+
+  /** Show `message` in the banner; hide it when empty. */
+  setError(message: string): void {
+    this.error.textContent = message;
+    this.error.hidden = message === "";
+  }
+}
+
+/**
+ * Make `select` offer `values` (plus `current` if it is not among them, so the trait is never
+ * shown as something else) and show `current`. Options are rebuilt only when the list changes.
+ */
+function setOptions(
+  select: HTMLSelectElement,
+  values: readonly string[],
+  current: string,
+  label: (value: string) => string,
+): void {
+  const wanted = values.includes(current) || current === "" ? [...values] : [...values, current];
+  const have = [...select.options].map((o) => o.value);
+  if (wanted.join("\u0000") !== have.join("\u0000")) {
+    select.replaceChildren(...wanted.map((v) => h("option", { text: label(v), attrs: { value: v } })));
+  }
+  select.value = current;
+}
