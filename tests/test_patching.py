@@ -148,9 +148,13 @@ def test_explorer_sends_a_grid_and_answers_a_click_with_one_cell(smollm2):
     assert len(cell["top"]["patched"]) == 5
 
     explorer.component = "resid"
+    explorer.selected_layer = 30
+    explorer.component = "mlp"  # mlp has rows 0..29: the selection moves to the last one
+    assert explorer.selected_layer == 29 and explorer._cell["layer"] == 29 and explorer._error == ""
+    explorer.component = "resid"
     explorer.selected_layer = 0
     assert explorer._cell["head_layer"] is None and explorer._cell["heads"] is None
-    assert set(explorer.results) == {("resid", "denoise"), ("attn", "denoise")}
+    assert set(explorer.results) == {("resid", "denoise"), ("attn", "denoise"), ("mlp", "denoise")}
 
 
 def test_explorer_shows_bad_selections_and_keeps_going(smollm2):

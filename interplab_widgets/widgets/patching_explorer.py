@@ -105,6 +105,11 @@ class PatchingExplorer(anywidget.AnyWidget):
 
     @traitlets.observe("component", "direction", "selected_layer", "selected_position")
     def _on_selection(self, change: dict) -> None:
+        if change["name"] == "component" and change["new"] in VIEW_COMPONENTS:
+            last_row = self.pair.n_sites(change["new"]) - 1  # resid has one row more than attn and mlp
+            if self.selected_layer > last_row:
+                self.selected_layer = last_row  # which refreshes
+                return
         self.refresh()
 
     def refresh(self) -> None:
