@@ -143,8 +143,8 @@ def test_explorer_sends_a_grid_and_answers_a_click_with_one_cell(smollm2):
     heads = from_wire(cell["heads"])
     assert heads.shape == (9,) and heads.max() > 0.3  # one head of block 23 moves most of the fact
     assert cell["effect"] == pytest.approx(float(from_wire(explorer._grid["effects"])[23, 9]))
-    assert [row[0] for row in cell["top"]["clean"]][0] == " Paris"
-    assert [row[0] for row in cell["top"]["corrupted"]][0] == " Rome"
+    assert cell["top"]["clean"][0][0] == " Paris"
+    assert cell["top"]["corrupted"][0][0] == " Rome"
     assert len(cell["top"]["patched"]) == 5
 
     explorer.component = "resid"

@@ -100,7 +100,9 @@ class PatchingExplorer(anywidget.AnyWidget):
         """The grid for the current component and direction (computed on first use, then cached)."""
         key = (self.component, self.direction)
         if key not in self.results:
-            self.results[key] = self.pair.exact(self.component, direction=self.direction)
+            # A progress bar for the first grid, in the cell; later ones answer the view, which shows it busy.
+            first = not self.results
+            self.results[key] = self.pair.exact(self.component, direction=self.direction, progress=first)
         return self.results[key]
 
     @traitlets.observe("component", "direction", "selected_layer", "selected_position")

@@ -3,7 +3,9 @@ import { visibleToken } from "../lib/token_text";
 
 /** A metric or effect value with 3 decimals (NaN and ±Infinity as words). */
 export function formatValue(value: number): string {
-  return Number.isFinite(value) ? value.toFixed(3) : String(value);
+  if (!Number.isFinite(value)) return String(value);
+  const text = value.toFixed(3);
+  return text === "-0.000" ? "0.000" : text; // a tiny negative effect is no effect
 }
 
 /** Title of the grid's row axis: resid rows are the residual stream after each block. */
