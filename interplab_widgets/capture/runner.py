@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import inspect
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import torch
@@ -118,10 +118,28 @@ def run_many(
     if batch_size < 1:
         raise InputError(f"batch_size must be at least 1, got {batch_size}.")
     tokenized = [tokenize(handle, text, truncate=truncate) for text in texts]
-    order = sorted(range(len(texts)), key=lambda i: len(tokenized[i]))
     traces: list[Trace | None] = [None] * len(texts)
+    for batch, residuals in batched_residuals(handle, tokenized, batch_size, progress=progress):
+        for row, i in enumerate(batch):
+            n = len(tokenized[i])
+            own = [r[row : row + 1, :n].clone() for r in residuals]
+            traces[i] = Trace(handle, texts[i], tokenized[i], own)
+    return traces  # type: ignore[return-value]
+
+
+def batched_residuals(
+    handle: ModelHandle,
+    tokenized: Sequence[Sequence[Token]],
+    batch_size: int,
+    *,
+    progress: bool = True,
+    desc: str = "tracing",
+) -> Iterator[tuple[list[int], list[torch.Tensor]]]:
+    """Forward passes over right-padded batches of similar length: ``(indices, residuals [b, width, d])``
+    per batch, where ``indices`` are positions in ``tokenized`` and row ``r`` holds ``tokenized[indices[r]]``."""
+    order = sorted(range(len(tokenized)), key=lambda i: len(tokenized[i]))
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    for batch in tqdm(batches, desc="tracing", unit="batch", disable=not progress):
+    for batch in tqdm(batches, desc=desc, unit="batch", disable=not progress):
         width = max(len(tokenized[i]) for i in batch)
         ids = torch.zeros(len(batch), width, dtype=torch.long)
         mask = torch.zeros(len(batch), width, dtype=torch.long)
@@ -129,9 +147,4 @@ def run_many(
             n = len(tokenized[i])
             ids[row, :n] = torch.tensor([token.id for token in tokenized[i]])
             mask[row, :n] = 1
-        residuals = forward_residuals(handle, ids, mask)
-        for row, i in enumerate(batch):
-            n = len(tokenized[i])
-            own = [r[row : row + 1, :n].clone() for r in residuals]
-            traces[i] = Trace(handle, texts[i], tokenized[i], own)
-    return traces  # type: ignore[return-value]
+        yield batch, forward_residuals(handle, ids, mask)
