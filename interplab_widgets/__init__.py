@@ -8,10 +8,12 @@ from .analysis import (
     attribution_patching,
     head_roles,
     head_scores,
+    probe_layers,
     register_head_score,
     trace_generation,
 )
-from .capture import Token, Trace
+from .capture import Harvest, Token, Trace, harvest
+from .datasets import LabelledDataset, load_dataset
 from .errors import (
     InputError,
     InterplabError,
@@ -20,7 +22,7 @@ from .errors import (
     UnsupportedArchitectureError,
 )
 from .models import ArchitectureAdapter, ModelHandle, load_model, register_adapter
-from .widgets import AttentionExplorer, GenerationTracer, PatchingExplorer
+from .widgets import AttentionExplorer, GenerationTracer, PatchingExplorer, ProbeView, ProjectionExplorer
 
 __version__ = "0.1.0"
 
@@ -28,21 +30,28 @@ __all__ = [
     "ArchitectureAdapter",
     "AttentionExplorer",
     "GenerationTracer",
+    "Harvest",
     "InputError",
     "InterplabError",
+    "LabelledDataset",
     "ModelHandle",
     "ModelNotInstalledError",
     "PatchingExplorer",
     "PatchingPair",
+    "ProbeView",
+    "ProjectionExplorer",
     "Token",
     "Trace",
     "UnknownModelError",
     "UnsupportedArchitectureError",
     "activation_patching",
     "attribution_patching",
+    "harvest",
     "head_roles",
     "head_scores",
+    "load_dataset",
     "load_model",
+    "probe_layers",
     "register_adapter",
     "register_head_score",
     "trace_generation",

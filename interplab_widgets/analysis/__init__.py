@@ -26,6 +26,8 @@ from .patching import (
     activation_patching,
     attribution_patching,
 )
+from .probes import ProbeCurve, control_labels, probe_accuracy, probe_layers, probe_split
+from .projection import project
 from .rollout import attention_rollout, fuse_heads
 
 __all__ = [
@@ -40,11 +42,13 @@ __all__ = [
     "LogitDifference",
     "PatchingPair",
     "PatchingResult",
+    "ProbeCurve",
     "RepeatedSequence",
     "activation_patching",
     "attention_flow",
     "attention_rollout",
     "attribution_patching",
+    "control_labels",
     "downsample",
     "fuse_heads",
     "head_roles",
@@ -52,6 +56,10 @@ __all__ = [
     "head_statistics",
     "logit_lens",
     "norm_attention",
+    "probe_accuracy",
+    "probe_layers",
+    "probe_split",
+    "project",
     "register_head_score",
     "thumbnail_bins",
     "trace_generation",

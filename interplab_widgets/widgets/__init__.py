@@ -6,6 +6,8 @@ from .attention_explorer import AttentionExplorer
 from .attention_modes import ATTENTION_MODES, AttentionMode, register_attention_mode
 from .generation_tracer import GenerationTracer
 from .patching_explorer import PatchingExplorer
+from .probe_view import ProbeView
+from .projection_explorer import ProjectionExplorer
 
 __all__ = [
     "ATTENTION_MODES",
@@ -13,5 +15,7 @@ __all__ = [
     "AttentionMode",
     "GenerationTracer",
     "PatchingExplorer",
+    "ProbeView",
+    "ProjectionExplorer",
     "register_attention_mode",
 ]

@@ -1,0 +1,111 @@
+"""ProbeView: what each layer encodes, as probe accuracy, control accuracy and selectivity by layer.
+
+A bqplot line chart. Clicking a layer's point sets :attr:`ProbeView.selected_layer`, which
+``ipywidgets.link`` can tie to a ProjectionExplorer so the scatter follows the chart.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import bqplot
+import ipywidgets
+import traitlets
+
+from ..analysis.probes import ProbeCurve, probe_layers
+
+COLOURS = {"accuracy": "#c0392b", "control": "#7f8c8d", "selectivity": "#2471a3"}
+
+
+class ProbeView(ipywidgets.VBox):
+    """Probes at every layer of ``model`` for a labelled dataset, drawn with bqplot.
+
+    Args:
+        model: anything :func:`interplab_widgets.load_model` takes.
+        dataset: a :class:`~interplab_widgets.datasets.LabelledDataset` or a shipped dataset's name.
+        layers, harvested, test_size, seed: as for :func:`interplab_widgets.probe_layers`.
+        curve: an already computed :class:`ProbeCurve` (then ``model`` and ``dataset`` are not used).
+    """
+
+    selected_layer = traitlets.Int(-1)
+    """The layer last clicked on the chart (-1 before any click)."""
+
+    def __init__(
+        self,
+        model: Any = None,
+        dataset: Any = None,
+        *,
+        layers: Sequence[int] | None = None,
+        harvested: Any = None,
+        test_size: float = 0.25,
+        seed: int = 0,
+        curve: ProbeCurve | None = None,
+    ) -> None:
+        self.curve = curve or probe_layers(
+            model, dataset, layers=layers, harvested=harvested, test_size=test_size, seed=seed
+        )
+        c = self.curve
+        x = bqplot.LinearScale()
+        y = bqplot.LinearScale(min=min(0.0, float(c.selectivity.min())), max=1.0)
+        series = {"accuracy": c.accuracy, "control": c.control_accuracy, "selectivity": c.selectivity}
+        lines = [
+            bqplot.Lines(
+                x=c.layers,
+                y=values,
+                scales={"x": x, "y": y},
+                colors=[COLOURS[name]],
+                labels=[name],
+                display_legend=True,
+            )
+            for name, values in series.items()
+        ]
+        self._points = bqplot.Scatter(
+            x=c.layers,
+            y=c.accuracy,
+            scales={"x": x, "y": y},
+            colors=[COLOURS["accuracy"]],
+            default_size=48,
+            interactions={"click": "select"},
+            selected_style={"stroke": "black", "stroke-width": 3},
+            unselected_style={"opacity": 0.8},
+            tooltip=bqplot.Tooltip(fields=["x", "y"], labels=["layer", "accuracy"], formats=["", ".3f"]),
+        )
+        self._points.add_class("ilw-probe-points")
+        self._marker = bqplot.Lines(x=[0, 0], y=[0, 1], scales={"x": x, "y": y}, colors=["#333"], line_style="dashed")
+        self._marker.visible = False
+        chance = bqplot.Lines(
+            x=[c.layers[0], c.layers[-1]], y=[c.chance] * 2, scales={"x": x, "y": y}, colors=["#bbb"],
+            line_style="dotted", labels=["majority"], display_legend=True,
+        )  # fmt: skip
+        self.figure = bqplot.Figure(
+            marks=[*lines, chance, self._marker, self._points],
+            axes=[
+                bqplot.Axis(scale=x, label="layer (residual after that many blocks)"),
+                bqplot.Axis(scale=y, orientation="vertical", label="held-out accuracy", tick_format=".2f"),
+            ],
+            title=f"Probes for {c.task}: accuracy, control task, selectivity ({c.n_train} train / {c.n_test} test)",
+            legend_location="bottom-right",
+            layout=ipywidgets.Layout(width="100%", height="360px"),
+            fig_margin={"top": 50, "bottom": 50, "left": 60, "right": 20},
+        )
+        self.figure.add_class("ilw-probe-view")
+        self._points.observe(self._on_click, "selected")
+        super().__init__([self.figure])
+
+    def _on_click(self, change: dict) -> None:
+        selected = change["new"]
+        if selected is not None and len(selected):
+            self.selected_layer = int(self.curve.layers[int(selected[-1])])
+
+    @traitlets.observe("selected_layer")
+    def _show_layer(self, change: dict) -> None:
+        layer = change["new"]
+        if layer not in self.curve.layers:
+            self._marker.visible = False
+            return
+        self._marker.x = [layer, layer]
+        self._marker.visible = True
+        index = self.curve.layers.index(layer)
+        if list(self._points.selected if self._points.selected is not None else []) != [index]:
+            self._points.selected = [index]

@@ -1,0 +1,244 @@
+"""ProjectionExplorer: many tokens or sentences at one layer as a 2-D scatter, selections probed live.
+
+Activations are harvested once (cached on disk); each (layer, method) projection is computed when
+first shown and kept. The view (``js/src/projection_explorer.ts``) draws the points with WebGL and
+sends back the ids of a box or lasso selection; Python answers with their contexts and, when asked,
+the held-out accuracy of a probe of selection vs rest at the current layer.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import anywidget
+import numpy as np
+import traitlets
+
+from ..analysis.probes import control_labels, probe_accuracy, probe_split
+from ..analysis.projection import METHODS, project
+from ..capture.harvest import Harvest, harvest
+from ..datasets import LabelledDataset, from_texts, load_dataset
+from ..errors import InputError
+from ..models import ModelHandle, load_model
+from .view_support import errors_to_view, static_asset
+from .wire import to_wire
+
+MAX_CONTEXTS = 50
+
+
+class ProjectionExplorer(anywidget.AnyWidget):
+    """A UMAP / t-SNE / PCA scatter of activations at one layer, with labels, selection and probes.
+
+    Args:
+        model: a :class:`ModelHandle`, a name for :func:`load_model`, or a ``PreTrainedModel``.
+        data: a :class:`~interplab_widgets.datasets.LabelledDataset`, a shipped dataset's name
+            (``"negation"``, ``"word_categories"``, ...), a list of texts, or a :class:`Harvest`.
+        layer: the layer shown first (residual after that many blocks); default the middle one.
+        method: ``"pca"``, ``"umap"`` or ``"tsne"``.
+        labels: for a list of texts, one label per point (per text with ``unit="sentence"``), or a
+            dict of such label sets by name.
+        layers: the layers to harvest (default every one; fewer for very many points).
+        unit, pooling: how texts become points (see :func:`interplab_widgets.harvest`).
+        projection_params: passed to UMAP / t-SNE (e.g. ``{"n_neighbors": 30}``).
+    """
+
+    selected_layer = traitlets.Int().tag(sync=True)
+    """The layer shown; one of the harvested layers. Link it to a ProbeView's ``selected_layer``."""
+    method = traitlets.Unicode("pca").tag(sync=True)
+    color_by = traitlets.Unicode("").tag(sync=True)
+    """Label set that colours the points; ``""`` for none."""
+    selected_points = traitlets.List(traitlets.Int()).tag(sync=True)
+    """Ids (rows of :attr:`harvest`) of the selected points."""
+
+    _model_label = traitlets.Unicode().tag(sync=True)
+    _layers = traitlets.List(traitlets.Int()).tag(sync=True)
+    _methods = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _n_points = traitlets.Int().tag(sync=True)
+    _points = traitlets.Dict().tag(sync=True)  # {layer, method, xy: float32 [N, 2]}
+    _label_sets = traitlets.Dict().tag(sync=True)  # {name: {names, values: int32 [N]}}
+    _texts = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _point_source = traitlets.Dict().tag(sync=True)  # {text, start, end: int32 [N]}
+    _selection = traitlets.Dict().tag(sync=True)  # {count, by_label, contexts}
+    _probe = traitlets.Dict().tag(sync=True)  # {status, accuracy, control_accuracy, n_train, n_test, message}
+    _progress = traitlets.Dict().tag(sync=True)  # {label, fraction}
+    _busy = traitlets.Bool(False).tag(sync=True)
+    _error = traitlets.Unicode("").tag(sync=True)
+
+    def __init__(
+        self,
+        model: Any,
+        data: Any,
+        *,
+        layer: int | None = None,
+        method: str = "pca",
+        labels: Sequence[object] | dict[str, Sequence[object]] | None = None,
+        layers: Sequence[int] | None = None,
+        unit: str | None = None,
+        pooling: str | None = None,
+        projection_params: dict[str, Any] | None = None,
+        tokenizer: Any = None,
+    ) -> None:
+        self._esm = static_asset("projection_explorer.js").read_text()
+        self._css = static_asset("projection_explorer.css").read_text()
+        self.handle: ModelHandle = load_model(model, tokenizer=tokenizer)
+        self.projection_params = dict(projection_params or {})
+        self.harvest, label_sets, self.types = self._harvest(data, labels, layers, unit, pooling)
+        self.projections: dict[tuple[int, str], np.ndarray] = {}
+        harvested = self.harvest.layers
+        if layer is None:
+            layer = harvested[len(harvested) // 2]
+        if method not in METHODS:
+            raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}.")
+        if layer not in harvested:
+            raise InputError(f"layer {layer} was not harvested; choose one of {harvested}.")
+        h = self.harvest
+        super().__init__(
+            selected_layer=layer,
+            method=method,
+            color_by=next(iter(label_sets), ""),
+            _model_label=self.handle.name,
+            _layers=harvested,
+            _methods=list(METHODS),
+            _n_points=h.n_rows,
+            _label_sets={name: {"names": n, "values": to_wire(v, "int32")} for name, (n, v) in label_sets.items()},
+            _texts=h.texts,
+            _point_source={
+                "text": to_wire(h.text_index, "int32"),
+                "start": to_wire(h.start, "int32"),
+                "end": to_wire(h.end, "int32"),
+            },
+        )
+        self.label_sets = label_sets
+        self.on_msg(self._on_message)
+        self.refresh()
+
+    # -- data ------------------------------------------------------------------------------
+
+    def _harvest(self, data, labels, layers, unit, pooling) -> tuple[Harvest, dict, list[str]]:
+        """The harvest, the label sets ``{name: (names, int values [N])}`` and each point's type."""
+        if isinstance(data, Harvest):
+            result = data
+        else:
+            if isinstance(data, str):
+                data = load_dataset(data)
+            if isinstance(data, LabelledDataset):
+                texts, unit, pooling = data.texts, unit or data.unit, pooling or data.pooling
+            else:
+                texts = list(data)
+            result = harvest(self.handle, texts, layers=layers, unit=unit or "token", pooling=pooling or "mean")
+        label_sets: dict[str, tuple[list[str], np.ndarray]] = {}
+        per_text = result.unit == "sentence"
+        if isinstance(data, LabelledDataset):
+            if not per_text:
+                raise InputError("A LabelledDataset labels whole texts: harvest it with unit='sentence'.")
+            label_sets[data.name] = (data.label_names, data.labels.astype(np.int32))
+            types = list(data.types)
+        else:
+            types = list(result.tokens)
+        if labels is not None:
+            for name, values in (labels if isinstance(labels, dict) else {"label": labels}).items():
+                if len(values) != result.n_rows:
+                    raise InputError(f"labels {name!r}: {len(values)} values for {result.n_rows} points.")
+                dataset = from_texts([str(i) for i in range(result.n_rows)], values)
+                label_sets[name] = (dataset.label_names, dataset.labels.astype(np.int32))
+        if 1 < len(result.texts) <= 20 and not per_text:
+            names = [f"text {i}: {text[:30]}" for i, text in enumerate(result.texts)]
+            label_sets["text"] = (names, result.text_index.astype(np.int32))
+        return result, label_sets, types
+
+    def projection(self, layer: int, method: str) -> np.ndarray:
+        """``[N, 2]`` points of ``layer`` by ``method``, computed once."""
+        key = (layer, method)
+        if key not in self.projections:
+            self.projections[key] = project(self.harvest.layer(layer), method, **self.projection_params)
+        return self.projections[key]
+
+    # -- kernel side of the view -------------------------------------------------------------
+
+    @traitlets.observe("selected_layer", "method")
+    def _on_view_change(self, change: dict) -> None:
+        self.refresh()
+
+    @traitlets.observe("selected_points")
+    def _on_selection(self, change: dict) -> None:
+        with errors_to_view(self):
+            self._selection = self.selection_payload(self.selected_points)
+            self._probe = {}
+            self._error = ""
+
+    def refresh(self) -> None:
+        """Send the points of the current layer and method, computing them if needed."""
+        with errors_to_view(self):
+            layer, method = self.selected_layer, self.method
+            if method not in METHODS:
+                raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}.")
+            if layer not in self.harvest.layers:
+                raise InputError(f"layer {layer} was not harvested; choose one of {self.harvest.layers}.")
+            if (layer, method) not in self.projections:
+                self._busy = True
+                label = f"{method.upper()} of layer {layer}, {self.harvest.n_rows} points"
+                self._progress = {"label": label, "fraction": -1}
+            xy = self.projection(layer, method)
+            with self.hold_sync():
+                self._points = {"layer": layer, "method": method, "xy": to_wire(xy, "float32")}
+                self._progress = {}
+                self._error = ""
+        if self._progress:
+            self._progress = {}
+
+    def selection_payload(self, points: Sequence[int]) -> dict[str, Any]:
+        """How many points are selected, per label, and the contexts of the first ones."""
+        ids = self._check_points(points)
+        if len(ids) == 0:
+            return {}
+        by_label = {
+            name: np.bincount(values[ids][values[ids] >= 0], minlength=len(names)).tolist()
+            for name, (names, values) in self.label_sets.items()
+        }
+        h = self.harvest
+        contexts = [
+            {"point": int(i), "text": int(h.text_index[i]), "start": int(h.start[i]), "end": int(h.end[i])}
+            for i in ids[:MAX_CONTEXTS]
+        ]
+        return {"count": len(ids), "by_label": by_label, "contexts": contexts}
+
+    def probe_selection(self) -> dict[str, Any]:
+        """Held-out accuracy of a probe of the selection vs the rest at the current layer, and its control."""
+        ids = self._check_points(self.selected_points)
+        n = self.harvest.n_rows
+        if not 2 <= len(ids) <= n - 2:
+            raise InputError(f"Select between 2 and {n - 2} points to probe a selection against the rest.")
+        target = np.zeros(n, dtype=np.int64)
+        target[ids] = 1
+        features = self.harvest.layer(self.selected_layer)
+        split = probe_split(target, self.types)
+        accuracy, n_train, n_test = probe_accuracy(features, target, split=split)
+        control = control_labels(self.types, target)
+        control_accuracy = probe_accuracy(features, control, split=split)[0] if len(set(control)) > 1 else float("nan")
+        majority = max(target.mean(), 1 - target.mean())
+        return {
+            "status": "done",
+            "accuracy": accuracy,
+            "control_accuracy": None if np.isnan(control_accuracy) else control_accuracy,
+            "n_train": n_train,
+            "n_test": n_test,
+            "message": f"layer {self.selected_layer}: {len(ids)} selected vs {n - len(ids)} others, "
+            f"majority baseline {majority:.3f}",
+        }
+
+    def _on_message(self, widget: Any, content: dict, buffers: list) -> None:
+        if not isinstance(content, dict) or content.get("type") != "probe":
+            return
+        self._probe = {"status": "running", "message": "training a probe…"}
+        with errors_to_view(self):
+            self._probe = self.probe_selection()
+            self._error = ""
+        if self._probe.get("status") == "running":
+            self._probe = {"status": "error", "message": self._error}
+
+    def _check_points(self, points: Sequence[int]) -> np.ndarray:
+        ids = np.unique(np.asarray(list(points), dtype=np.int64))
+        if len(ids) and (ids[0] < 0 or ids[-1] >= self.harvest.n_rows):
+            raise InputError(f"point ids must be in 0..{self.harvest.n_rows - 1}; got {ids[0]}..{ids[-1]}.")
+        return ids
