@@ -153,7 +153,8 @@ def test_projections_keep_clearly_separated_labels_apart(negation, method):
 
 def test_projection_explorer_answers_selections_and_probes(smollm2, negation):
     dataset, harvested = negation
-    explorer = ProjectionExplorer(smollm2, harvested, labels={"negation": list(dataset.labels)}, layer=16)
+    names = [dataset.label_names[label] for label in dataset.labels]
+    explorer = ProjectionExplorer(smollm2, harvested, labels={"negation": names}, layer=16)
     points = from_wire(explorer._points["xy"])
     assert points.shape == (len(dataset), 2) and explorer._points["layer"] == 16
     assert explorer._layers == list(range(31)) and explorer._n_points == len(dataset)
@@ -184,7 +185,7 @@ def test_token_explorer_labels_points_by_text(smollm2):
     explorer = ProjectionExplorer(smollm2, TEXTS, layers=[0, 10])
     assert explorer._layers == [0, 10] and explorer.selected_layer == 10
     assert explorer._label_sets["text"]["names"][1].startswith("text 1: Paris")
-    explorer.selected_points = [0, 1]
+    explorer.selected_points = [0]
     explorer._on_message(explorer, {"type": "probe"}, [])
     assert explorer._probe["status"] == "error" and "Select between 2 and" in explorer._probe["message"]
 

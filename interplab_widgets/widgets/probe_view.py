@@ -71,7 +71,6 @@ class ProbeView(ipywidgets.VBox):
             unselected_style={"opacity": 0.8},
             tooltip=bqplot.Tooltip(fields=["x", "y"], labels=["layer", "accuracy"], formats=["", ".3f"]),
         )
-        self._points.add_class("ilw-probe-points")
         self._marker = bqplot.Lines(x=[0, 0], y=[0, 1], scales={"x": x, "y": y}, colors=["#333"], line_style="dashed")
         self._marker.visible = False
         chance = bqplot.Lines(
@@ -82,7 +81,7 @@ class ProbeView(ipywidgets.VBox):
             marks=[*lines, chance, self._marker, self._points],
             axes=[
                 bqplot.Axis(scale=x, label="layer (residual after that many blocks)"),
-                bqplot.Axis(scale=y, orientation="vertical", label="held-out accuracy", tick_format=".2f"),
+                bqplot.Axis(scale=y, side="left", label="held-out accuracy", tick_format=".2f"),
             ],
             title=f"Probes for {c.task}: accuracy, control task, selectivity ({c.n_train} train / {c.n_test} test)",
             legend_location="bottom-right",
