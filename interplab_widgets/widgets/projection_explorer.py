@@ -158,6 +158,8 @@ class ProjectionExplorer(anywidget.AnyWidget):
 
     @traitlets.observe("selected_layer", "method")
     def _on_view_change(self, change: dict) -> None:
+        if change["name"] == "selected_layer":
+            self._probe = {}  # a probe answers for one layer
         self.refresh()
 
     @traitlets.observe("selected_points")

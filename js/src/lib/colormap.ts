@@ -1,6 +1,7 @@
 /**
  * Colour maps: a sequential white → dark blue map as a 256-entry RGB lookup table for
- * canvases and cell grids, and a diverging blue – white – red map for signed effects.
+ * canvases and cell grids, a diverging blue – white – red map for signed effects, and a
+ * categorical palette for labels.
  */
 
 /** `[x, r, g, b]` stops, x ascending. */
@@ -72,5 +73,39 @@ const DIVERGING: Stops = [
 export function divergingColour(value: number): string {
   if (Number.isNaN(value)) return "";
   const [r, g, b] = interpolate(DIVERGING, Math.min(1, Math.max(-1, value)));
+  return `rgb(${r}, ${g}, ${b})`;
+}
+
+/**
+ * Twelve label colours after Tableau 10 (its grey left out, so it never reads as "unlabelled")
+ * plus navy, olive and magenta. Labels beyond twelve reuse them in order.
+ */
+export const CATEGORICAL: ReadonlyArray<readonly [number, number, number]> = [
+  [78, 121, 167],
+  [242, 142, 43],
+  [225, 87, 89],
+  [118, 183, 178],
+  [89, 161, 79],
+  [237, 201, 72],
+  [176, 122, 161],
+  [255, 157, 167],
+  [156, 117, 95],
+  [31, 58, 107],
+  [188, 189, 34],
+  [197, 27, 125],
+];
+
+/** Unlabelled points (label -1). */
+export const UNLABELLED: readonly [number, number, number] = [180, 180, 180];
+
+/** RGB of label `index`; grey for a negative index (unlabelled). */
+export function categoricalRgb(index: number): readonly [number, number, number] {
+  if (index < 0) return UNLABELLED;
+  return CATEGORICAL[index % CATEGORICAL.length] as readonly [number, number, number];
+}
+
+/** Label `index` as a CSS `rgb()` string, for swatches. */
+export function categoricalCss(index: number): string {
+  const [r, g, b] = categoricalRgb(index);
   return `rgb(${r}, ${g}, ${b})`;
 }
