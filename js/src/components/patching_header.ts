@@ -2,7 +2,7 @@
  * The patching explorer's header: model name, metric and its two baseline values, the
  * component and direction selects, busy indicator and error banner.
  */
-import { h } from "../lib/dom";
+import { h, setOptions } from "../lib/dom";
 import type { Baseline } from "../lib/types";
 import { formatValue } from "./patch_labels";
 
@@ -92,22 +92,4 @@ export class PatchingHeader {
     this.error.textContent = message;
     this.error.hidden = message === "";
   }
-}
-
-/**
- * Make `select` offer `values` (plus `current` if it is not among them, so the trait is never
- * shown as something else) and show `current`. Options are rebuilt only when the list changes.
- */
-function setOptions(
-  select: HTMLSelectElement,
-  values: readonly string[],
-  current: string,
-  label: (value: string) => string,
-): void {
-  const wanted = values.includes(current) || current === "" ? [...values] : [...values, current];
-  const have = [...select.options].map((o) => o.value);
-  if (wanted.join("\u0000") !== have.join("\u0000")) {
-    select.replaceChildren(...wanted.map((v) => h("option", { text: label(v), attrs: { value: v } })));
-  }
-  select.value = current;
 }

@@ -3,7 +3,7 @@
  * layers), projection method, colour-by label set, drag mode buttons and a fit button; below
  * it the progress bar and the error banner.
  */
-import { h } from "../lib/dom";
+import { h, setOptions } from "../lib/dom";
 import type { DragMode, Progress } from "../lib/types";
 
 export interface ProjectionToolbarCallbacks {
@@ -167,22 +167,4 @@ export class ProjectionToolbar {
   private showLayer(layer: number | undefined): void {
     this.layerLabel.textContent = layer === undefined ? "layer" : `layer ${layer}`;
   }
-}
-
-/**
- * Make `select` offer `values` (plus `current` if missing, so a trait is never shown as
- * something else) and show `current`. Options are rebuilt only when the list changes.
- */
-function setOptions(
-  select: HTMLSelectElement,
-  values: readonly string[],
-  current: string,
-  label: (value: string) => string,
-): void {
-  const wanted = values.includes(current) || current === "" ? [...values] : [...values, current];
-  const have = [...select.options].map((o) => o.value);
-  if (wanted.join("\u0000") !== have.join("\u0000")) {
-    select.replaceChildren(...wanted.map((v) => h("option", { text: label(v), attrs: { value: v } })));
-  }
-  select.value = current;
 }

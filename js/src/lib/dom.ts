@@ -56,3 +56,21 @@ export function nextFrame(callback: () => void): () => void {
   const id = setTimeout(callback, 16);
   return () => clearTimeout(id);
 }
+
+/**
+ * Make `select` offer `values` (plus `current` if it is not among them, so the trait is never
+ * shown as something else) and show `current`. Options are rebuilt only when the list changes.
+ */
+export function setOptions(
+  select: HTMLSelectElement,
+  values: readonly string[],
+  current: string,
+  label: (value: string) => string,
+): void {
+  const wanted = values.includes(current) || current === "" ? [...values] : [...values, current];
+  const have = [...select.options].map((o) => o.value);
+  if (wanted.join("\u0000") !== have.join("\u0000")) {
+    select.replaceChildren(...wanted.map((v) => h("option", { text: label(v), attrs: { value: v } })));
+  }
+  select.value = current;
+}
