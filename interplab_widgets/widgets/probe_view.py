@@ -28,8 +28,8 @@ class ProbeView(ipywidgets.VBox):
         curve: an already computed :class:`ProbeCurve` (then ``model`` and ``dataset`` are not used).
     """
 
-    selected_layer = traitlets.Int(-1)
-    """The layer last clicked on the chart (-1 before any click)."""
+    selected_layer = traitlets.Int()
+    """The layer marked on the chart: the best one at first, then the last one clicked."""
 
     def __init__(
         self,
@@ -91,6 +91,8 @@ class ProbeView(ipywidgets.VBox):
         self.figure.add_class("ilw-probe-view")
         self._points.observe(self._on_click, "selected")
         super().__init__([self.figure])
+        # A valid layer from the start: ipywidgets.link copies it to a linked ProjectionExplorer.
+        self.selected_layer = c.best_layer()
 
     def _on_click(self, change: dict) -> None:
         selected = change["new"]
