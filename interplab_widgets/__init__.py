@@ -21,14 +21,24 @@ from .errors import (
     UnknownModelError,
     UnsupportedArchitectureError,
 )
+from .failures import Case, adversarial_search, load_suite, perturb, run_cases
 from .models import ArchitectureAdapter, ModelHandle, load_model, register_adapter
-from .widgets import AttentionExplorer, GenerationTracer, PatchingExplorer, ProbeView, ProjectionExplorer
+from .widgets import (
+    AttentionExplorer,
+    FailureExplorer,
+    GenerationTracer,
+    PatchingExplorer,
+    ProbeView,
+    ProjectionExplorer,
+)
 
 __version__ = "0.1.0"
 
 __all__ = [
     "ArchitectureAdapter",
     "AttentionExplorer",
+    "Case",
+    "FailureExplorer",
     "GenerationTracer",
     "Harvest",
     "InputError",
@@ -45,14 +55,18 @@ __all__ = [
     "UnknownModelError",
     "UnsupportedArchitectureError",
     "activation_patching",
+    "adversarial_search",
     "attribution_patching",
     "harvest",
     "head_roles",
     "head_scores",
     "load_dataset",
     "load_model",
+    "load_suite",
+    "perturb",
     "probe_layers",
     "register_adapter",
     "register_head_score",
+    "run_cases",
     "trace_generation",
 ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .attention_explorer import AttentionExplorer
 from .attention_modes import ATTENTION_MODES, AttentionMode, register_attention_mode
+from .failure_explorer import FailureExplorer
 from .generation_tracer import GenerationTracer
 from .patching_explorer import PatchingExplorer
 from .probe_view import ProbeView
@@ -13,6 +14,7 @@ __all__ = [
     "ATTENTION_MODES",
     "AttentionExplorer",
     "AttentionMode",
+    "FailureExplorer",
     "GenerationTracer",
     "PatchingExplorer",
     "ProbeView",
