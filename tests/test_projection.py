@@ -199,3 +199,18 @@ def test_probe_view_clicks_move_a_linked_projection(smollm2, negation):
     assert view.selected_layer == 4 and explorer.selected_layer == 4 and explorer._points["layer"] == 4
     explorer.selected_layer = 20
     assert view.selected_layer == 20 and list(view._points.selected) == [20] and view._marker.x[0] == 20
+
+
+def test_syntax_labels_come_from_spacy_words(smollm2):
+    from interplab_widgets.syntax import syntax_labels
+
+    rows = harvest(smollm2, ["The cat sat on the mat."], layers=[0], cache=False, progress=False)
+    labels = syntax_labels(rows)
+    pos_names, pos = labels["part of speech"]
+    depth_names, depth = labels["dependency depth"]
+    by_token = {rows.tokens[i]: (pos_names[pos[i]], depth_names[depth[i]]) for i in range(rows.n_rows)}
+    assert by_token[" cat"] == ("NOUN", "1") and by_token[" sat"] == ("VERB", "0") and by_token[" mat"] == ("NOUN", "2")
+    explorer = ProjectionExplorer(smollm2, rows, syntax=True)
+    assert {"part of speech", "dependency depth"} <= set(explorer._label_sets)
+    with pytest.raises(InputError, match="per token"):
+        syntax_labels(harvest(smollm2, ["a b c"], layers=[0], unit="sentence", cache=False, progress=False))

@@ -41,6 +41,8 @@ class ProjectionExplorer(anywidget.AnyWidget):
         layers: the layers to harvest (default every one; fewer for very many points).
         unit, pooling: how texts become points (see :func:`interplab_widgets.harvest`).
         projection_params: passed to UMAP / t-SNE (e.g. ``{"n_neighbors": 30}``).
+        syntax: add part-of-speech and dependency-depth label sets from spaCy (token points; needs the
+            ``syntax`` extra).
     """
 
     selected_layer = traitlets.Int().tag(sync=True)
@@ -77,6 +79,7 @@ class ProjectionExplorer(anywidget.AnyWidget):
         unit: str | None = None,
         pooling: str | None = None,
         projection_params: dict[str, Any] | None = None,
+        syntax: bool = False,
         tokenizer: Any = None,
     ) -> None:
         self._esm = static_asset("projection_explorer.js").read_text()
@@ -84,6 +87,10 @@ class ProjectionExplorer(anywidget.AnyWidget):
         self.handle: ModelHandle = load_model(model, tokenizer=tokenizer)
         self.projection_params = dict(projection_params or {})
         self.harvest, label_sets, self.types = self._harvest(data, labels, layers, unit, pooling)
+        if syntax:
+            from ..syntax import syntax_labels
+
+            label_sets.update(syntax_labels(self.harvest))
         self.projections: dict[tuple[int, str], np.ndarray] = {}
         harvested = self.harvest.layers
         if layer is None:
