@@ -30,6 +30,7 @@ from .widgets import (
     PatchingExplorer,
     ProbeView,
     ProjectionExplorer,
+    save_html,
 )
 
 __version__ = "0.1.0"
@@ -68,5 +69,6 @@ __all__ = [
     "register_adapter",
     "register_head_score",
     "run_cases",
+    "save_html",
     "trace_generation",
 ]

@@ -34,6 +34,20 @@ def test_perturbations_that_do_not_apply_say_so():
         perturb(TEXT, ["synonym"])
 
 
+def test_every_check_describes_itself():
+    cases = [
+        Case("x", "top_in", (" a",)),
+        Case("x", "top_not_in", (" a",)),
+        Case("x", "same_top", original="y"),
+        Case("x", "prob_rises", (" a",), original="y"),
+        Case("x", "prob_falls", (" a",), original="y"),
+        Case("x", "balanced", (" he", " she")),
+    ]
+    descriptions = [case.describe() for case in cases]
+    assert descriptions[2] == "same top token as the original" and "falls" in descriptions[4]
+    assert len(set(descriptions)) == len(cases)
+
+
 def test_cases_check_their_arguments():
     with pytest.raises(InputError, match="check must be one of"):
         Case("x", "top_is")

@@ -54,15 +54,16 @@ class Case:
 
     def describe(self) -> str:
         tokens = "{" + ", ".join(repr(t) for t in self.tokens) + "}"
-        return {
-            "top_in": f"top token ∈ {tokens}",
-            "top_not_in": f"top token ∉ {tokens}",
-            "same_top": "same top token as the original",
-            "prob_rises": f"P({self.tokens[0]!r}) rises" if self.tokens else "",
-            "prob_falls": f"P({self.tokens[0]!r}) falls" if self.tokens else "",
-            "balanced": f"P({self.tokens[0]!r}) : P({self.tokens[-1]!r}) within {0.5 - BALANCE_TOLERANCE:.2f}–"
-            f"{0.5 + BALANCE_TOLERANCE:.2f}",
-        }[self.check]
+        if self.check == "top_in":
+            return f"top token ∈ {tokens}"
+        if self.check == "top_not_in":
+            return f"top token ∉ {tokens}"
+        if self.check == "same_top":
+            return "same top token as the original"
+        if self.check == "balanced":
+            low, high = 0.5 - BALANCE_TOLERANCE, 0.5 + BALANCE_TOLERANCE
+            return f"share of {self.tokens[0]!r} among {tokens} within {low:.2f}–{high:.2f}"
+        return f"P({self.tokens[0]!r}) {'rises' if self.check == 'prob_rises' else 'falls'}"
 
 
 @dataclass(frozen=True)

@@ -9,6 +9,7 @@ from .generation_tracer import GenerationTracer
 from .patching_explorer import PatchingExplorer
 from .probe_view import ProbeView
 from .projection_explorer import ProjectionExplorer
+from .static_html import save_html
 
 __all__ = [
     "ATTENTION_MODES",
@@ -20,4 +21,5 @@ __all__ = [
     "ProbeView",
     "ProjectionExplorer",
     "register_attention_mode",
+    "save_html",
 ]

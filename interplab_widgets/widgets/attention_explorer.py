@@ -23,13 +23,14 @@ from ..capture.trace import Trace, check_index
 from ..errors import InputError
 from ..models import ModelHandle, load_model
 from .attention_modes import ATTENTION_MODES
+from .static_html import StaticExport
 from .view_support import errors_to_view, static_asset
 from .wire import quantise_unit, to_wire
 
 DETAIL_CACHE_BYTES = 128 * 2**20
 
 
-class AttentionExplorer(anywidget.AnyWidget):
+class AttentionExplorer(StaticExport, anywidget.AnyWidget):
     """Head grid, detail heatmap and token strip for one text, linked to the kernel.
 
     Args:

@@ -21,11 +21,12 @@ from ..failures.cases import Case, CaseResult, run_cases, token_id
 from ..failures.compare import changed_tokens, last_token_attention_shift, run_summary
 from ..failures.suites import load_suite
 from ..models import ModelHandle, load_model
+from .static_html import StaticExport
 from .view_support import errors_to_view, static_asset
 from .wire import to_wire
 
 
-class FailureExplorer(anywidget.AnyWidget):
+class FailureExplorer(StaticExport, anywidget.AnyWidget):
     """A behavioural test suite's results as a sortable table, with original vs perturbed internals per case.
 
     Args:

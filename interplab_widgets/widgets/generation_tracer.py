@@ -19,6 +19,7 @@ from ..analysis.head_summary import thumbnail_bins
 from ..capture.trace import check_index
 from ..errors import InputError
 from ..models import ModelHandle, load_model
+from .static_html import StaticExport
 from .view_support import errors_to_view, static_asset
 from .wire import to_wire
 
@@ -26,7 +27,7 @@ from .wire import to_wire
 ROW_BINS = 64
 
 
-class GenerationTracer(anywidget.AnyWidget):
+class GenerationTracer(StaticExport, anywidget.AnyWidget):
     """Generate from a prompt and trace every step: lens heatmap, top-k, the step's attention.
 
     Args:

@@ -17,6 +17,7 @@ from ..analysis.patching import DIRECTIONS, Metric, PatchingPair, PatchingResult
 from ..capture.trace import check_index
 from ..errors import InputError
 from ..models import ModelHandle, load_model
+from .static_html import StaticExport
 from .view_support import errors_to_view, static_asset
 from .wire import to_wire
 
@@ -24,7 +25,7 @@ VIEW_COMPONENTS = ("resid", "attn", "mlp")
 TOP_K = 5
 
 
-class PatchingExplorer(anywidget.AnyWidget):
+class PatchingExplorer(StaticExport, anywidget.AnyWidget):
     """Activation patching of a clean vs a corrupted prompt, as a heatmap with a per-head breakdown.
 
     Args:

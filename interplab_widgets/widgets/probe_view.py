@@ -6,7 +6,9 @@ A bqplot line chart. Clicking a layer's point sets :attr:`ProbeView.selected_lay
 
 from __future__ import annotations
 
+import html
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import bqplot
@@ -93,6 +95,68 @@ class ProbeView(ipywidgets.VBox):
         super().__init__([self.figure])
         # A valid layer from the start: ipywidgets.link copies it to a linked ProjectionExplorer.
         self.selected_layer = c.best_layer()
+
+    def svg(self, width: int = 640, height: int = 320) -> str:
+        """The chart as a standalone SVG (for :meth:`save_html`): the three curves, chance and the marked layer."""
+        c, left, top, right, bottom = self.curve, 50, 30, 20, 40
+        low = min(0.0, float(c.selectivity.min()))
+        span = max(c.layers[-1] - c.layers[0], 1)
+
+        def x(layer: float) -> float:
+            return left + (layer - c.layers[0]) / span * (width - left - right)
+
+        def y(value: float) -> float:
+            return top + (1 - (value - low) / (1 - low)) * (height - top - bottom)
+
+        def path(values, colour: str, dash: str = "") -> str:
+            points = " ".join(f"{x(layer):.1f},{y(float(v)):.1f}" for layer, v in zip(c.layers, values))
+            style = f'fill="none" stroke="{colour}" stroke-width="2" stroke-dasharray="{dash}"'
+            return f'<polyline {style} points="{points}"/>'
+
+        series = {"accuracy": c.accuracy, "control": c.control_accuracy, "selectivity": c.selectivity}
+        parts = [path(values, COLOURS[name]) for name, values in series.items()]
+        parts.append(path([c.chance] * len(c.layers), "#bbb", "4 3"))
+        if self.selected_layer in c.layers:
+            sx = x(self.selected_layer)
+            marker = f'x1="{sx:.1f}" x2="{sx:.1f}" y1="{top}" y2="{height - bottom}"'
+            parts.append(f'<line {marker} stroke="#333" stroke-dasharray="5 4"/>')
+        for value in (low, 0.5, 1.0):
+            parts.append(
+                f'<text x="{left - 6}" y="{y(value) + 4:.1f}" font-size="11" text-anchor="end">{value:.2f}</text>'
+            )
+        for layer in c.layers[:: max(1, len(c.layers) // 10)]:
+            at = f'x="{x(layer):.1f}" y="{height - bottom + 16}"'
+            parts.append(f'<text {at} font-size="11" text-anchor="middle">{layer}</text>')
+        legend = [
+            f'<text x="{left + 10 + 110 * i}" y="16" font-size="12" fill="{COLOURS[name]}">{name}</text>'
+            for i, name in enumerate(series)
+        ]
+        return (
+            f'<svg xmlns="http://www.w3.org/2000/svg" width="{width}" height="{height}" font-family="sans-serif">'
+            f'<rect x="{left}" y="{top}" width="{width - left - right}" height="{height - top - bottom}" '
+            'fill="none" stroke="#ccc"/>'
+            + "".join(parts + legend)
+            + f'<text x="{width / 2}" y="{height - 6}" font-size="12" text-anchor="middle">layer</text></svg>'
+        )
+
+    def save_html(self, path: str | Path, title: str | None = None) -> Path:
+        """Write the chart as a standalone HTML page (an SVG: no kernel, no script)."""
+        c = self.curve
+        title = html.escape(title or f"Probes for {c.task}")
+        table = "".join(
+            f"<tr><td>{layer}</td><td>{a:.3f}</td><td>{k:.3f}</td><td>{a - k:+.3f}</td></tr>"
+            for layer, a, k in zip(c.layers, c.accuracy, c.control_accuracy)
+        )
+        page = (
+            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
+            f'<body style="font-family: sans-serif"><h1>{title}</h1>'
+            f"<p>{c.n_train} train / {c.n_test} test, tested on types unseen in training; chance {c.chance:.2f}.</p>"
+            f"{self.svg()}<table><tr><th>layer</th><th>accuracy</th><th>control</th><th>selectivity</th></tr>"
+            f"{table}</table></body></html>"
+        )
+        path = Path(path)
+        path.write_text(page, encoding="utf-8")
+        return path
 
     def _on_click(self, change: dict) -> None:
         selected = change["new"]

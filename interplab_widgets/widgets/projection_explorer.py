@@ -21,13 +21,14 @@ from ..capture.harvest import Harvest, harvest
 from ..datasets import LabelledDataset, from_texts, load_dataset
 from ..errors import InputError
 from ..models import ModelHandle, load_model
+from .static_html import StaticExport
 from .view_support import errors_to_view, static_asset
 from .wire import to_wire
 
 MAX_CONTEXTS = 50
 
 
-class ProjectionExplorer(anywidget.AnyWidget):
+class ProjectionExplorer(StaticExport, anywidget.AnyWidget):
     """A UMAP / t-SNE / PCA scatter of activations at one layer, with labels, selection and probes.
 
     Args:

@@ -12,9 +12,11 @@ import type { AnyModel, RenderProps } from "@anywidget/types";
 import { HeadGrid } from "./components/head_grid";
 import { Header } from "./components/header";
 import { Heatmap } from "./components/heatmap";
+import { HelpPanel } from "./components/help_panel";
 import { TextInput } from "./components/text_input";
 import { TokenLines } from "./components/token_lines";
 import { TokenStrip } from "./components/token_strip";
+import { ATTENTION_HELP } from "./help/attention_explorer";
 import { h } from "./lib/dom";
 import { syncTraits } from "./lib/trait_sync";
 import { readDetail, readHeadStats, readRoles, readStrings, readThumbnails } from "./lib/traits";
@@ -57,6 +59,7 @@ class AttentionExplorerView {
   private readonly stopSync: () => void;
 
   private readonly header: Header;
+  private readonly help: HelpPanel;
   private readonly textInput: TextInput;
   private readonly strip: TokenStrip;
   private readonly grid: HeadGrid;
@@ -105,6 +108,8 @@ class AttentionExplorerView {
       this.caption,
       h("div", { className: "ilw-detail-views" }, [this.heatmap.el, this.lines.el]),
     ]);
+    this.help = new HelpPanel(ATTENTION_HELP, signal);
+    this.header.addHelpToggle(this.help.toggle);
     this.root = h(
       "div",
       // Keep JupyterLab's notebook shortcuts (arrows, Escape, a/b/d…) away from keys pressed in here.
@@ -115,6 +120,7 @@ class AttentionExplorerView {
       },
       [
         this.header.el,
+        this.help.el,
         this.textInput.el,
         this.strip.el,
         h("div", { className: "ilw-main" }, [this.grid.el, this.detailEl]),

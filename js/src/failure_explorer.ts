@@ -15,7 +15,9 @@ import type { AnyModel, RenderProps } from "@anywidget/types";
 import { CaseTable } from "./components/case_table";
 import { FailureHeader } from "./components/failure_header";
 import { FailureSummary } from "./components/failure_summary";
+import { HelpPanel } from "./components/help_panel";
 import { SideBySidePanel } from "./components/side_by_side";
+import { FAILURE_HELP } from "./help/failure_explorer";
 import { h } from "./lib/dom";
 import { syncTraits } from "./lib/trait_sync";
 import { readCases, readSideBySide, readSummary } from "./lib/traits";
@@ -45,6 +47,7 @@ class FailureExplorerView {
   private readonly stopSync: () => void;
 
   private readonly header: FailureHeader;
+  private readonly help: HelpPanel;
   private readonly summary: FailureSummary;
   private readonly table: CaseTable;
   private readonly side: SideBySidePanel;
@@ -71,6 +74,8 @@ class FailureExplorerView {
       signal,
     );
     this.side = new SideBySidePanel();
+    this.help = new HelpPanel(FAILURE_HELP, signal);
+    this.header.addHelpToggle(this.help.toggle);
     this.root = h(
       "div",
       // Keep JupyterLab's notebook shortcuts (arrows, Escape…) away from keys pressed in here.
@@ -80,6 +85,7 @@ class FailureExplorerView {
       },
       [
         this.header.el,
+        this.help.el,
         h("div", { className: "ilw-failure-top" }, [this.summary.el, this.table.el]),
         this.side.el,
       ],

@@ -14,10 +14,12 @@ import type { AnyModel, RenderProps } from "@anywidget/types";
 import { GeneratedText } from "./components/generated_text";
 import { HeadGrid } from "./components/head_grid";
 import { HeadRowPanel } from "./components/head_row";
+import { HelpPanel } from "./components/help_panel";
 import { LensHeatmap } from "./components/lens_heatmap";
 import { StepControls } from "./components/step_controls";
 import { TopKPanel } from "./components/topk_panel";
 import { TracerHeader } from "./components/tracer_header";
+import { TRACER_HELP } from "./help/generation_tracer";
 import { h } from "./lib/dom";
 import { syncTraits } from "./lib/trait_sync";
 import { readHeadRow, readLensMatrix, readStepAttention, readStrings, readTopK } from "./lib/traits";
@@ -59,6 +61,7 @@ class GenerationTracerView {
   private readonly stopSync: () => void;
 
   private readonly header: TracerHeader;
+  private readonly help: HelpPanel;
   private readonly controls: StepControls;
   private readonly text: GeneratedText;
   private readonly lens: LensHeatmap;
@@ -97,6 +100,8 @@ class GenerationTracerView {
       this.grid.el,
     ]);
     this.headRow = new HeadRowPanel();
+    this.help = new HelpPanel(TRACER_HELP, signal);
+    this.header.addHelpToggle(this.help.toggle);
     this.root = h(
       "div",
       {
@@ -105,6 +110,7 @@ class GenerationTracerView {
       },
       [
         this.header.el,
+        this.help.el,
         this.controls.el,
         this.text.el,
         h("div", { className: "ilw-lens-row" }, [this.lens.el, this.topk.el]),

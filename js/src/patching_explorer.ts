@@ -11,9 +11,11 @@
  * selected one) stays on screen dimmed. View → model: `set` + `save_changes`.
  */
 import type { AnyModel, RenderProps } from "@anywidget/types";
+import { HelpPanel } from "./components/help_panel";
 import { PatchCellPanel } from "./components/patch_cell_panel";
 import { PatchingGrid } from "./components/patching_grid";
 import { PatchingHeader } from "./components/patching_header";
+import { PATCHING_HELP } from "./help/patching_explorer";
 import { h } from "./lib/dom";
 import { syncTraits } from "./lib/trait_sync";
 import { readBaseline, readPatchCell, readPatchGrid, readStrings } from "./lib/traits";
@@ -51,6 +53,7 @@ class PatchingExplorerView {
   private readonly stopSync: () => void;
 
   private readonly header: PatchingHeader;
+  private readonly help: HelpPanel;
   private readonly grid: PatchingGrid;
   private readonly panel: PatchCellPanel;
 
@@ -82,6 +85,8 @@ class PatchingExplorerView {
       signal,
     );
     this.panel = new PatchCellPanel();
+    this.help = new HelpPanel(PATCHING_HELP, signal);
+    this.header.addHelpToggle(this.help.toggle);
     this.root = h(
       "div",
       // Keep JupyterLab's notebook shortcuts (arrows, Escape…) away from keys pressed in here.
@@ -89,7 +94,11 @@ class PatchingExplorerView {
         className: "ilw-patching-explorer ilw-view",
         attrs: { "data-lm-suppress-shortcuts": "true", tabindex: "-1" },
       },
-      [this.header.el, h("div", { className: "ilw-patch-main" }, [this.grid.el, this.panel.el])],
+      [
+        this.header.el,
+        this.help.el,
+        h("div", { className: "ilw-patch-main" }, [this.grid.el, this.panel.el]),
+      ],
     );
     el.appendChild(this.root);
 

@@ -12,11 +12,13 @@
  */
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import { contextSnippet } from "./components/context_snippet";
+import { HelpPanel } from "./components/help_panel";
 import { Legend } from "./components/legend";
 import { ProjectionToolbar } from "./components/projection_toolbar";
 import { pointBytes } from "./components/scatter_renderer";
 import { ScatterView } from "./components/scatter_view";
 import { SelectionPanel } from "./components/selection_panel";
+import { PROJECTION_HELP } from "./help/projection_explorer";
 import { h } from "./lib/dom";
 import { syncTraits } from "./lib/trait_sync";
 import {
@@ -72,6 +74,7 @@ class ProjectionExplorerView {
   private readonly stopSync: () => void;
 
   private readonly toolbar: ProjectionToolbar;
+  private readonly help: HelpPanel;
   private readonly scatter: ScatterView;
   private readonly legend: Legend;
   private readonly panel: SelectionPanel;
@@ -115,6 +118,8 @@ class ProjectionExplorerView {
       },
       signal,
     );
+    this.help = new HelpPanel(PROJECTION_HELP, signal);
+    this.toolbar.addHelpToggle(this.help.toggle);
     this.root = h(
       "div",
       // Keep JupyterLab's notebook shortcuts (Escape…) away from keys pressed in here.
@@ -124,6 +129,7 @@ class ProjectionExplorerView {
       },
       [
         this.toolbar.el,
+        this.help.el,
         h("div", { className: "ilw-projection-main" }, [
           this.scatter.el,
           h("div", { className: "ilw-projection-side" }, [this.legend.el, this.panel.el]),

@@ -8,6 +8,7 @@ export class FailureHeader {
   private readonly counts: HTMLSpanElement;
   private readonly busy: HTMLSpanElement;
   private readonly error: HTMLDivElement;
+  private readonly bar: HTMLDivElement;
 
   constructor() {
     this.modelName = h("span", { className: "ilw-model-name" });
@@ -18,8 +19,13 @@ export class FailureHeader {
       attrs: { role: "status", hidden: "" },
     });
     this.error = h("div", { className: "ilw-error", attrs: { role: "alert", hidden: "" } });
-    const bar = h("div", { className: "ilw-header-bar" }, [this.modelName, this.counts, this.busy]);
-    this.el = h("div", { className: "ilw-header" }, [bar, this.error]);
+    this.bar = h("div", { className: "ilw-header-bar" }, [this.modelName, this.counts, this.busy]);
+    this.el = h("div", { className: "ilw-header" }, [this.bar, this.error]);
+  }
+
+  /** Put the view's help toggle (components/help_panel.ts) at the end of the header bar. */
+  addHelpToggle(toggle: HTMLElement): void {
+    this.bar.appendChild(toggle);
   }
 
   setModelName(name: string): void {

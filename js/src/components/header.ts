@@ -20,6 +20,7 @@ export class Header {
   private readonly modeSelect: HTMLSelectElement;
   private readonly busy: HTMLSpanElement;
   private modes: string[] = [];
+  private readonly bar: HTMLDivElement;
 
   constructor(callbacks: HeaderCallbacks, signal: AbortSignal) {
     this.modelName = h("span", { className: "ilw-model-name" });
@@ -50,14 +51,19 @@ export class Header {
       document.createTextNode("mode "),
       this.modeSelect,
     ]);
-    const bar = h("div", { className: "ilw-header-bar" }, [
+    this.bar = h("div", { className: "ilw-header-bar" }, [
       this.modelName,
       this.tokenCount,
       modeLabel,
       axisToggle,
       this.busy,
     ]);
-    this.el = h("div", { className: "ilw-header" }, [bar, this.error]);
+    this.el = h("div", { className: "ilw-header" }, [this.bar, this.error]);
+  }
+
+  /** Put the view's help toggle (components/help_panel.ts) at the end of the header bar. */
+  addHelpToggle(toggle: HTMLElement): void {
+    this.bar.appendChild(toggle);
   }
 
   setModelName(name: string): void {

@@ -26,6 +26,7 @@ export class PatchingHeader {
   private readonly directionSelect: HTMLSelectElement;
   private readonly busy: HTMLSpanElement;
   private readonly error: HTMLDivElement;
+  private readonly bar: HTMLDivElement;
 
   constructor(callbacks: PatchingHeaderCallbacks, signal: AbortSignal) {
     this.modelName = h("span", { className: "ilw-model-name" });
@@ -51,7 +52,7 @@ export class PatchingHeader {
       attrs: { role: "status", hidden: "" },
     });
     this.error = h("div", { className: "ilw-error", attrs: { role: "alert", hidden: "" } });
-    const bar = h("div", { className: "ilw-header-bar" }, [
+    this.bar = h("div", { className: "ilw-header-bar" }, [
       this.modelName,
       h("label", {}, [document.createTextNode("patch "), this.componentSelect]),
       h("label", {}, [document.createTextNode("direction "), this.directionSelect]),
@@ -61,7 +62,12 @@ export class PatchingHeader {
       this.metric,
       this.baseline,
     ]);
-    this.el = h("div", { className: "ilw-header" }, [bar, metricBar, this.error]);
+    this.el = h("div", { className: "ilw-header" }, [this.bar, metricBar, this.error]);
+  }
+
+  /** Put the view's help toggle (components/help_panel.ts) at the end of the header bar. */
+  addHelpToggle(toggle: HTMLElement): void {
+    this.bar.appendChild(toggle);
   }
 
   setModelName(name: string): void {

@@ -35,6 +35,7 @@ export class ProjectionToolbar {
   private readonly progressLabel: HTMLSpanElement;
   private readonly progressBar: HTMLProgressElement;
   private readonly error: HTMLDivElement;
+  private readonly bar: HTMLDivElement;
   private layers: number[] = [];
 
   constructor(callbacks: ProjectionToolbarCallbacks, signal: AbortSignal) {
@@ -85,7 +86,7 @@ export class ProjectionToolbar {
       text: "computing…",
       attrs: { role: "status", hidden: "" },
     });
-    const bar = h("div", { className: "ilw-header-bar" }, [
+    this.bar = h("div", { className: "ilw-header-bar" }, [
       this.modelName,
       h("label", { className: "ilw-layer-control" }, [this.layerLabel, this.slider]),
       h("label", {}, [document.createTextNode("method "), this.methodSelect]),
@@ -103,8 +104,13 @@ export class ProjectionToolbar {
       this.progressBar,
     ]);
     this.error = h("div", { className: "ilw-error", attrs: { role: "alert", hidden: "" } });
-    this.el = h("div", { className: "ilw-header" }, [bar, this.progress, this.error]);
+    this.el = h("div", { className: "ilw-header" }, [this.bar, this.progress, this.error]);
     this.setMode("pan");
+  }
+
+  /** Put the view's help toggle (components/help_panel.ts) at the end of the header bar. */
+  addHelpToggle(toggle: HTMLElement): void {
+    this.bar.appendChild(toggle);
   }
 
   setModelName(name: string): void {

@@ -14,6 +14,7 @@ export class TracerHeader {
   private readonly stepCount: HTMLSpanElement;
   private readonly metricSelect: HTMLSelectElement;
   private readonly busy: HTMLSpanElement;
+  private readonly bar: HTMLDivElement;
 
   constructor(onMetric: (metric: LensMetric) => void, signal: AbortSignal) {
     this.modelName = h("span", { className: "ilw-model-name" });
@@ -38,13 +39,18 @@ export class TracerHeader {
       document.createTextNode("colour by "),
       this.metricSelect,
     ]);
-    const bar = h("div", { className: "ilw-header-bar" }, [
+    this.bar = h("div", { className: "ilw-header-bar" }, [
       this.modelName,
       this.stepCount,
       metricLabel,
       this.busy,
     ]);
-    this.el = h("div", { className: "ilw-header" }, [bar, this.error]);
+    this.el = h("div", { className: "ilw-header" }, [this.bar, this.error]);
+  }
+
+  /** Put the view's help toggle (components/help_panel.ts) at the end of the header bar. */
+  addHelpToggle(toggle: HTMLElement): void {
+    this.bar.appendChild(toggle);
   }
 
   setModelName(name: string): void {
