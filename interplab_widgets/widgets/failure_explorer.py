@@ -108,7 +108,8 @@ class FailureExplorer(StaticExport, anywidget.AnyWidget):
             "perturbed": _wire_run(run_summary(perturbed, target, changed_b)),
             "head_diff": to_wire(last_token_attention_shift(original, perturbed), "float32"),
             "head_diff_label": "How much each head's attention from the last token moved "
-            "(total variation, keys aligned on shared tokens)",
+            "(total variation, keys aligned on shared tokens); rows are blocks L0… (the lens row Ln is the "
+            "residual after n blocks)",
         }
 
 
