@@ -71,3 +71,12 @@ def test_probe_view_snapshot_is_a_chart_and_a_table(smollm2, page, tmp_path):
     page.goto(path.as_uri())
     expect(page.locator("svg polyline")).to_have_count(4)  # accuracy, control, selectivity, chance
     expect(page.locator("table tr")).to_have_count(4)
+
+
+def test_demo_writes_a_page_with_two_views(page, tmp_path, smollm2):
+    from interplab_widgets.__main__ import main
+
+    main(["demo", "--html", str(tmp_path / "demo.html")])
+    open_snapshot(page, tmp_path / "demo.html", ".ilw-attention-explorer")
+    expect(page.locator(".ilw-generation-tracer")).to_be_visible()
+    expect(page.locator(".ilw-help-toggle")).to_have_count(2)
