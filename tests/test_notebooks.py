@@ -27,4 +27,4 @@ def test_notebook_runs_clean(path, tmp_path):
 
 
 def test_there_are_notebooks():
-    assert len(NOTEBOOKS) >= 5
+    assert len(NOTEBOOKS) >= 6
