@@ -18,8 +18,10 @@ class GenerationRecord:
 
     Attributes:
         prompt: the prompt text; ``prompt_tokens`` its tokens (chat template included).
-        tokens, token_ids: the generated tokens ``[steps]``.
-        probabilities, ranks: of each generated token under the model's own distribution ``[steps]``.
+        tokens: the generated tokens ``[steps]``.
+        token_ids: their ids ``[steps]``.
+        probabilities: of each generated token under the model's own distribution ``[steps]``.
+        ranks: of each generated token under the model's own distribution ``[steps]``.
         lens: the logit lens at each step's position, targets = the generated tokens.
         generation: the underlying :class:`Generation` (its ``trace`` gives attention per step).
     """

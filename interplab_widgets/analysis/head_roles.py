@@ -176,11 +176,12 @@ def register_head_score(
     roles a head passes, the one with the lowest ``priority`` wins (default
     :data:`DEFAULT_PLUGIN_PRIORITY`). Registering an existing name replaces it.
 
-    Example::
-
+    Example:
+        ```python
         @register_head_score("last_token", role="last-token", threshold=0.5)
         def last_token(pattern, sequence):
             return pattern[:, sequence.queries, -1].mean(-1)
+        ```
     """
     if not isinstance(name, str) or not name:
         raise InputError(f"A head score needs a non-empty name, got {name!r}.")
@@ -416,7 +417,9 @@ class HeadScores:
         values: ``[layers, heads, n_scores]`` float32.
         units: unit of each score (``"fraction"`` for ``[0, 1]``).
         model: name of the model scored.
-        n_sequences, segment_length, seed: the inputs they were averaged over.
+        n_sequences: how many repeated random sequences they were averaged over.
+        segment_length: the length of one copy of the random segment.
+        seed: the seed of the random tokens.
     """
 
     names: tuple[str, ...]

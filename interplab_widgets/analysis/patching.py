@@ -90,10 +90,12 @@ class PatchingPair:
 
     Args:
         model: anything :func:`interplab_widgets.load_model` takes; a causal LM.
-        clean, corrupted: the two prompts; they must tokenise to the same number of tokens.
-        answer, contrast: the tokens whose logit difference is the default metric (one token
-            each, e.g. ``" Paris"`` and ``" Rome"``); by default the top predictions of the clean
-            and corrupted prompts.
+        clean: the clean prompt; it and ``corrupted`` must tokenise to the same number of tokens.
+        corrupted: the corrupted prompt.
+        answer: with ``contrast``, the tokens whose logit difference is the default metric (one
+            token each, e.g. ``" Paris"`` and ``" Rome"``); by default the clean prompt's top prediction.
+        contrast: the other token of the logit difference; by default the corrupted prompt's top
+            prediction.
         metric: instead of the logit difference, any function of next-token logits
             ``[batch, vocab] -> [batch]``.
     """

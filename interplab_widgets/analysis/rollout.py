@@ -59,7 +59,8 @@ def attention_rollout(
         attentions: a Trace, or patterns ``[layers, heads, n, n]``.
         residual: model the skip connection as ``0.5 * A + 0.5 * I`` (rows renormalised).
         head_fusion: how heads combine within a layer: ``"mean"``, ``"max"`` or ``"min"``.
-        start_layer, end_layer: the layers composed, inclusive (default: all).
+        start_layer: the first layer composed (default: 0).
+        end_layer: the last layer composed, inclusive (default: the last one).
     """
     rollout = None
     for mixed in mixed_attention(attentions, residual, head_fusion, start_layer, end_layer):

@@ -39,7 +39,8 @@ class AttentionExplorer(StaticExport, anywidget.AnyWidget):
         text: the input text; edit it in the view or set :attr:`text` to re-trace.
         tokenizer: the tokenizer of a ``PreTrainedModel`` given as ``model``.
         mode: detail-panel mode, one of :attr:`modes` (``"raw"``, ``"rollout"``, ...).
-        selected_layer, selected_head: the head shown first.
+        selected_layer: the layer of the head shown first.
+        selected_head: the head shown first.
         thumbnail_size: side of each grid thumbnail in bins (longer inputs are block-averaged).
         roles: label heads with :func:`interplab_widgets.analysis.head_roles` (computed once per
             model on inputs it builds itself, a few seconds) and show the labels as badges.

@@ -33,8 +33,12 @@ class GenerationTracer(StaticExport, anywidget.AnyWidget):
     Args:
         model: a :class:`ModelHandle`, a name for :func:`load_model`, or a causal ``PreTrainedModel``.
         prompt: the prompt text.
-        max_new_tokens, do_sample, temperature, top_k, chat, seed: passed to
-            :func:`interplab_widgets.trace_generation`.
+        max_new_tokens: passed to :func:`interplab_widgets.trace_generation`.
+        do_sample: passed to :func:`interplab_widgets.trace_generation`.
+        temperature: passed to :func:`interplab_widgets.trace_generation`.
+        top_k: passed to :func:`interplab_widgets.trace_generation`.
+        chat: passed to :func:`interplab_widgets.trace_generation`.
+        seed: passed to :func:`interplab_widgets.trace_generation`.
         tokenizer: the tokenizer of a ``PreTrainedModel`` given as ``model``.
     """
 

@@ -31,8 +31,12 @@ class PatchingExplorer(StaticExport, anywidget.AnyWidget):
     Args:
         model: a :class:`ModelHandle`, a name for :func:`load_model` (``"smollm2-135m"``), or a causal
             ``PreTrainedModel`` (give ``tokenizer=`` unless ``name_or_path`` finds it).
-        clean, corrupted: two prompts with the same number of tokens that the model answers differently.
-        answer, contrast: the tokens whose logit difference is measured (default: each prompt's top prediction).
+        clean: the clean prompt; it and ``corrupted`` have the same number of tokens and the model
+            answers them differently.
+        corrupted: the corrupted prompt.
+        answer: the token whose logit, minus ``contrast``'s, is measured (default: the clean prompt's
+            top prediction).
+        contrast: the other token of the logit difference (default: the corrupted prompt's top prediction).
         metric: any function of next-token logits ``[batch, vocab] -> [batch]`` instead.
         component: ``"resid"``, ``"attn"`` or ``"mlp"``.
         direction: ``"denoise"`` (clean activation into the corrupted run) or ``"noise"`` (the reverse).

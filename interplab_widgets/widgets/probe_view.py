@@ -26,7 +26,10 @@ class ProbeView(ipywidgets.VBox):
     Args:
         model: anything :func:`interplab_widgets.load_model` takes.
         dataset: a :class:`~interplab_widgets.datasets.LabelledDataset` or a shipped dataset's name.
-        layers, harvested, test_size, seed: as for :func:`interplab_widgets.probe_layers`.
+        layers: as for :func:`interplab_widgets.probe_layers`.
+        harvested: as for :func:`interplab_widgets.probe_layers`.
+        test_size: as for :func:`interplab_widgets.probe_layers`.
+        seed: as for :func:`interplab_widgets.probe_layers`.
         curve: an already computed :class:`ProbeCurve` (then ``model`` and ``dataset`` are not used).
     """
 

@@ -40,7 +40,8 @@ class ProjectionExplorer(StaticExport, anywidget.AnyWidget):
         labels: for a list of texts, one label per point (per text with ``unit="sentence"``), or a
             dict of such label sets by name.
         layers: the layers to harvest (default every one; fewer for very many points).
-        unit, pooling: how texts become points (see :func:`interplab_widgets.harvest`).
+        unit: how texts become points, ``"token"`` or ``"sentence"`` (see :func:`interplab_widgets.harvest`).
+        pooling: for sentences, ``"mean"`` or ``"last"`` (see :func:`interplab_widgets.harvest`).
         projection_params: passed to UMAP / t-SNE (e.g. ``{"n_neighbors": 30}``).
         syntax: add part-of-speech and dependency-depth label sets from spaCy (token points; needs the
             ``syntax`` extra).
