@@ -132,6 +132,7 @@ class PatchingPair:
         self.ids = torch.tensor([[t.id for t in clean_tokens], [t.id for t in corrupted_tokens]])
         self.n_tokens = len(clean_tokens)
         self._activations: dict[str, list[torch.Tensor]] = {}  # component -> per layer [2, n, width]
+        self._arity: int | None = None
         with torch.no_grad():
             logits = self.last_logits(self.ids)
         if metric is None:
@@ -363,8 +364,62 @@ class PatchingPair:
 
             ids = self.ids[target_row : target_row + 1].expand(len(batch), -1)
             edits = {layer: patch(layer, targets) for layer, targets in by_layer.items()}
-            with torch.no_grad(), _hooks(self.handle, component, edits):
+            # Blocks before the first patched one compute the target run unchanged: skip them.
+            start = min(min(by_layer), self.handle.n_layers - 1)
+            with torch.no_grad(), self._start_at(start, target_row), _hooks(self.handle, component, edits):
                 yield self.last_logits(ids)
+
+    @contextmanager
+    def _start_at(self, start: int, target_row: int):
+        """Run only blocks ``start..``: earlier blocks hand their input through, and block ``start`` reads
+        the target run's own residual there, which is what they would have computed (causal or not,
+        nothing before ``start`` is patched)."""
+        if start == 0:
+            yield
+            return
+        blocks = self.handle.adapter.block_list(self.handle.model)
+        residual = self.activations("resid")[start][target_row]
+        arity = self._block_output_arity()
+
+        def passthrough(*args, **kwargs):
+            hidden = args[0] if args else kwargs["hidden_states"]
+            return (hidden,) + (None,) * (arity - 1) if arity else hidden
+
+        def inject(module, args, kwargs):
+            hidden = args[0] if args else kwargs["hidden_states"]
+            replaced = residual.to(hidden.device, hidden.dtype).expand_as(hidden).clone()
+            if args:
+                return (replaced, *args[1:]), kwargs
+            return args, {**kwargs, "hidden_states": replaced}
+
+        # An instance-level forward (e.g. accelerate's device hooks) is put back as it was.
+        own = [block.__dict__.get("forward") for block in blocks[:start]]
+        for block in blocks[:start]:
+            block.forward = passthrough
+        hook = blocks[start].register_forward_pre_hook(inject, with_kwargs=True)
+        try:
+            yield
+        finally:
+            hook.remove()
+            for block, forward in zip(blocks[:start], own):
+                if forward is None:
+                    del block.forward  # back to the class's forward
+                else:
+                    block.forward = forward
+
+    def _block_output_arity(self) -> int:
+        """0 when a block returns a tensor, else the length of the tuple it returns."""
+        if self._arity is None:
+            seen = []
+            first = self.handle.adapter.block_list(self.handle.model)[0]
+            hook = first.register_forward_hook(lambda m, a, out: seen.append(len(out) if isinstance(out, tuple) else 0))
+            try:
+                with torch.no_grad():
+                    self.last_logits(self.ids[:1])
+            finally:
+                hook.remove()
+            self._arity = seen[0]
+        return self._arity
 
     def _gradients(self, component: str, target_row: int, layers: Sequence[int]) -> dict[int, torch.Tensor]:
         """∂metric/∂activation of the target prompt at ``layers``: ``[n, width]`` each."""
