@@ -23,7 +23,7 @@ import numpy as np
 import torch
 from tqdm.auto import tqdm
 
-from ..capture.runner import tokenize
+from ..capture.runner import last_token_logits, tokenize
 from ..errors import InputError
 from ..models.adapters import get_submodule
 
@@ -132,9 +132,15 @@ class PatchingPair:
         self.ids = torch.tensor([[t.id for t in clean_tokens], [t.id for t in corrupted_tokens]])
         self.n_tokens = len(clean_tokens)
         self._activations: dict[str, list[torch.Tensor]] = {}  # component -> per layer [2, n, width]
-        self._arity: int | None = None
-        with torch.no_grad():
-            logits = self.last_logits(self.ids)
+        first_block = self.handle.adapter.block_list(self.handle.model)[0]
+        seen: list[int] = []  # how a block returns its output, for skipping blocks (see _start_at)
+        hook = first_block.register_forward_hook(lambda m, a, y: seen.append(len(y) if isinstance(y, tuple) else 0))
+        try:
+            with torch.no_grad():
+                logits = self.last_logits(self.ids)
+        finally:
+            hook.remove()
+        self._block_output_arity = seen[0]  # 0: a tensor; k: a tuple of k
         if metric is None:
             answer_id = self._token_id(answer, "answer", logits[0])
             contrast_id = self._token_id(contrast, "contrast", logits[1])
@@ -182,7 +188,7 @@ class PatchingPair:
     ) -> PatchingResult:
         """Patch every cell of a grid, batched, and measure the metric."""
         layers, positions, columns = self._grid(component, layers, positions)
-        source, target = _runs(direction)
+        source, target = direction_runs(direction)
         cells = [(layer, column) for layer in layers for column in columns]
         values = self.patched_metric(
             component,
@@ -206,7 +212,7 @@ class PatchingPair:
         """First-order estimate of :meth:`exact`: ``(source − target) · ∂metric/∂target`` per cell,
         from one forward and one backward pass of the target prompt (Nanda's attribution patching)."""
         layers, positions, columns = self._grid(component, layers, positions)
-        source_row, target_row = (RUNS.index(run) for run in _runs(direction))
+        source_row, target_row = (RUNS.index(run) for run in direction_runs(direction))
         sources = self.activations(component)
         gradients = self._gradients(component, target_row, layers)
         values = np.empty((len(layers), len(columns)))
@@ -241,7 +247,7 @@ class PatchingPair:
         self, component: str, layer: int, column: int, direction: str = "denoise", k: int = 5
     ) -> list[tuple[str, float]]:
         """Top-``k`` next tokens of the run with one cell patched, as ``(text, probability)``."""
-        (logits,) = self._patched_logits(component, [(layer, column)], *_runs(direction), None, 1, False)
+        (logits,) = self._patched_logits(component, [(layer, column)], *direction_runs(direction), None, 1, False)
         return self._top(logits[0], k)
 
     def predictions(self, k: int = 5) -> dict[str, list[tuple[str, float]]]:
@@ -270,9 +276,7 @@ class PatchingPair:
 
     def last_logits(self, ids: torch.Tensor) -> torch.Tensor:
         """Next-token logits at the last position, ``[batch, vocab]`` float32 (no ``[n, vocab]`` tensor)."""
-        model = self.handle.model
-        output = model(input_ids=ids.to(self.handle.device), use_cache=False, logits_to_keep=1)
-        return output.logits[:, -1].float()
+        return last_token_logits(self.handle, ids)
 
     def decode(self, token_id: int) -> str:
         return self.handle.tokenizer.decode([token_id])
@@ -379,7 +383,7 @@ class PatchingPair:
             return
         blocks = self.handle.adapter.block_list(self.handle.model)
         residual = self.activations("resid")[start][target_row]
-        arity = self._block_output_arity()
+        arity = self._block_output_arity
 
         def passthrough(*args, **kwargs):
             hidden = args[0] if args else kwargs["hidden_states"]
@@ -406,20 +410,6 @@ class PatchingPair:
                     del block.forward  # back to the class's forward
                 else:
                     block.forward = forward
-
-    def _block_output_arity(self) -> int:
-        """0 when a block returns a tensor, else the length of the tuple it returns."""
-        if self._arity is None:
-            seen = []
-            first = self.handle.adapter.block_list(self.handle.model)[0]
-            hook = first.register_forward_hook(lambda m, a, out: seen.append(len(out) if isinstance(out, tuple) else 0))
-            try:
-                with torch.no_grad():
-                    self.last_logits(self.ids[:1])
-            finally:
-                hook.remove()
-            self._arity = seen[0]
-        return self._arity
 
     def _gradients(self, component: str, target_row: int, layers: Sequence[int]) -> dict[int, torch.Tensor]:
         """∂metric/∂activation of the target prompt at ``layers``: ``[n, width]`` each."""
@@ -519,7 +509,7 @@ def attribution_patching(
     return pair.attribution(component, direction=direction, layers=layers, positions=positions)
 
 
-def _runs(direction: str) -> tuple[str, str]:
+def direction_runs(direction: str) -> tuple[str, str]:
     """``(source, target)`` of a direction: denoising patches clean into corrupted, noising the reverse."""
     _check_choice("direction", direction, DIRECTIONS)
     return ("clean", "corrupted") if direction == "denoise" else ("corrupted", "clean")

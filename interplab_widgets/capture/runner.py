@@ -76,6 +76,13 @@ def forward_residuals(handle: ModelHandle, input_ids: torch.Tensor, attention_ma
     return residuals  # type: ignore[return-value]
 
 
+def last_token_logits(handle: ModelHandle, ids: torch.Tensor) -> torch.Tensor:
+    """Next-token logits after the last token of equal-length rows ``[b, n]``: ``[b, vocab]`` float32,
+    without the ``[b, n, vocab]`` tensor (gradients flow when enabled)."""
+    output = handle.model(input_ids=ids.to(handle.device), use_cache=False, logits_to_keep=1)
+    return output.logits[:, -1].float()
+
+
 def run(handle: ModelHandle, text: str, *, truncate: bool = False) -> Trace:
     """Trace one text: one forward pass, residuals kept, attention recomputed per layer on demand."""
     tokens = tokenize(handle, text, truncate=truncate)

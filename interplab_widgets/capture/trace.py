@@ -162,12 +162,7 @@ class Trace:
         if isinstance(positions, int):
             self._check_token(positions)
         selected = self._residuals[layer][0][positions]
-        model = self.handle.model
-        norm = self.handle.adapter.final_norm_module(model)
-        if norm is not None:  # with device_map="auto" the last block, the norm and the head may sit apart
-            selected = norm(selected.to(next(norm.parameters(), selected).device))
-        selected = selected.to(model.get_output_embeddings().weight.device)
-        return self.handle.adapter.unembed(model, selected).float().cpu()
+        return self.handle.adapter.read_out(self.handle.model, selected).float().cpu()
 
     def top_predictions(self, k: int = 5, position: int = -1) -> list[tuple[str, float]]:
         """The ``k`` most likely next tokens after ``position``, as ``(text, probability)``."""

@@ -17,7 +17,7 @@ from typing import Any
 import torch
 from tqdm.auto import tqdm
 
-from ..capture.runner import tokenize
+from ..capture.runner import last_token_logits, tokenize
 from ..errors import InputError
 from .cases import Case, token_id
 
@@ -136,7 +136,7 @@ def adversarial_search(
 
     text = handle.tokenizer.decode(ids)
     with torch.no_grad():
-        probs = torch.softmax(_last_logits(handle, ids[None])[0], dim=-1)
+        probs = torch.softmax(last_token_logits(handle, ids[None])[0], dim=-1)
     top_prob, top_id = probs.max(dim=-1)
     decode = handle.tokenizer.decode
     substitutions = [
@@ -155,15 +155,10 @@ def adversarial_search(
     )
 
 
-def _last_logits(handle: Any, ids: torch.Tensor) -> torch.Tensor:
-    output = handle.model(input_ids=ids.to(handle.device), use_cache=False, logits_to_keep=1)
-    return output.logits[:, -1].float()
-
-
 @torch.no_grad()
 def _margins(handle: Any, ids: torch.Tensor, answer_ids: torch.Tensor) -> torch.Tensor:
     """Best answer logit minus best other logit, per row (< 0: the answer is no longer on top)."""
-    return _margin(_last_logits(handle, ids), answer_ids)
+    return _margin(last_token_logits(handle, ids), answer_ids)
 
 
 def _margin(logits: torch.Tensor, answer_ids: torch.Tensor) -> torch.Tensor:

@@ -105,13 +105,11 @@ def next_tokens(
     tokenized = [tokenize(handle, prompt) for prompt in distinct]
     asked = torch.tensor(sorted(token_ids), dtype=torch.long)
     decode = handle.tokenizer.decode
-    final_norm = handle.adapter.final_norm_module(handle.model)
     results: dict[str, NextToken] = {}
     for batch, residuals in batched_residuals(handle, tokenized, batch_size, progress=progress, desc="cases"):
         ends = torch.tensor([len(tokenized[i]) - 1 for i in batch])
         last = residuals[-1][torch.arange(len(batch)), ends.to(residuals[-1].device)]
-        normed = final_norm(last) if final_norm is not None else last
-        probs = torch.softmax(handle.adapter.unembed(handle.model, normed).float(), dim=-1).cpu()
+        probs = torch.softmax(handle.adapter.read_out(handle.model, last).float(), dim=-1).cpu()
         values, ids = probs.topk(5, dim=-1)
         for row, i in enumerate(batch):
             top = [(decode([t]), float(p)) for t, p in zip(ids[row].tolist(), values[row].tolist())]

@@ -87,6 +87,13 @@ class ArchitectureAdapter:
     def final_norm_module(self, model: nn.Module) -> nn.Module | None:
         return get_submodule(model.base_model, self.final_norm)
 
+    def read_out(self, model: nn.Module, residual: torch.Tensor) -> torch.Tensor:
+        """Logits from a residual ``[..., d_model]`` (a block's output): the final norm, then :meth:`unembed`."""
+        norm = self.final_norm_module(model)
+        if norm is not None:  # with device_map="auto" the last block, the norm and the head may sit apart
+            residual = norm(residual.to(next(norm.parameters(), residual).device))
+        return self.unembed(model, residual.to(model.get_output_embeddings().weight.device))
+
     def unembed(self, model: nn.Module, normed: torch.Tensor) -> torch.Tensor:
         """Logits from the final, normed residual ``[..., d_model] -> [..., vocab]``."""
         logits = model.get_output_embeddings()(normed)

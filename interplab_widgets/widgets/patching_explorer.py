@@ -13,7 +13,7 @@ from typing import Any
 import anywidget
 import traitlets
 
-from ..analysis.patching import DIRECTIONS, Metric, PatchingPair, PatchingResult
+from ..analysis.patching import DIRECTIONS, Metric, PatchingPair, PatchingResult, direction_runs
 from ..capture.trace import check_index
 from ..errors import InputError
 from ..models import ModelHandle, load_model
@@ -149,7 +149,7 @@ class PatchingExplorer(StaticExport, anywidget.AnyWidget):
         head_layer = layer - 1 if self.component == "resid" else layer
         heads = None
         if head_layer >= 0:
-            source, target = ("clean", "corrupted") if self.direction == "denoise" else ("corrupted", "clean")
+            source, target = direction_runs(self.direction)
             cells = [(head_layer, head) for head in range(self.handle.n_heads)]
             values = self.pair.patched_metric("head", cells, source=source, target=target, positions=[position])
             heads = to_wire(self.pair.normalise(values), "float32")

@@ -20,7 +20,7 @@ import { SideBySidePanel } from "./components/side_by_side";
 import { FAILURE_HELP } from "./help/failure_explorer";
 import { h } from "./lib/dom";
 import { syncTraits } from "./lib/trait_sync";
-import { readCases, readSideBySide, readSummary } from "./lib/traits";
+import { int, readCases, readSideBySide, readSummary } from "./lib/traits";
 import type { FailureCase, FailureExplorerTraits, SideBySide } from "./lib/types";
 
 type Model = AnyModel<FailureExplorerTraits>;
@@ -35,11 +35,6 @@ const TRAITS: Trait[] = [
   "_busy",
   "_error",
 ];
-
-function int(value: unknown, fallback: number): number {
-  const n = Number(value);
-  return Number.isInteger(n) ? n : fallback;
-}
 
 class FailureExplorerView {
   readonly root: HTMLDivElement;

@@ -22,7 +22,7 @@ import { TracerHeader } from "./components/tracer_header";
 import { TRACER_HELP } from "./help/generation_tracer";
 import { h } from "./lib/dom";
 import { syncTraits } from "./lib/trait_sync";
-import { readHeadRow, readLensMatrix, readStepAttention, readStrings, readTopK } from "./lib/traits";
+import { int, readHeadRow, readLensMatrix, readStepAttention, readStrings, readTopK } from "./lib/traits";
 import type { GenerationTracerTraits, LensData, LensMetric } from "./lib/types";
 
 type Model = AnyModel<GenerationTracerTraits>;
@@ -49,11 +49,6 @@ const TRAITS: Trait[] = [
   "_busy",
   "_error",
 ];
-
-function int(value: unknown, fallback: number): number {
-  const n = Number(value);
-  return Number.isInteger(n) ? n : fallback;
-}
 
 class GenerationTracerView {
   readonly root: HTMLDivElement;

@@ -18,7 +18,7 @@ import { PatchingHeader } from "./components/patching_header";
 import { PATCHING_HELP } from "./help/patching_explorer";
 import { h } from "./lib/dom";
 import { syncTraits } from "./lib/trait_sync";
-import { readBaseline, readPatchCell, readPatchGrid, readStrings } from "./lib/traits";
+import { int, readBaseline, readPatchCell, readPatchGrid, readStrings } from "./lib/traits";
 import type { PatchCell, PatchGrid, PatchingExplorerTraits } from "./lib/types";
 
 type Model = AnyModel<PatchingExplorerTraits>;
@@ -41,11 +41,6 @@ const TRAITS: Trait[] = [
   "_busy",
   "_error",
 ];
-
-function int(value: unknown, fallback: number): number {
-  const n = Number(value);
-  return Number.isInteger(n) ? n : fallback;
-}
 
 class PatchingExplorerView {
   readonly root: HTMLDivElement;

@@ -22,6 +22,7 @@ import { PROJECTION_HELP } from "./help/projection_explorer";
 import { h } from "./lib/dom";
 import { syncTraits } from "./lib/trait_sync";
 import {
+  int,
   readInts,
   readLabelSets,
   readPointSource,
@@ -62,11 +63,6 @@ const TRAITS: Trait[] = [
   "_busy",
   "_error",
 ];
-
-function int(value: unknown, fallback: number): number {
-  const n = Number(value);
-  return Number.isInteger(n) ? n : fallback;
-}
 
 class ProjectionExplorerView {
   readonly root: HTMLDivElement;

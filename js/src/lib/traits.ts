@@ -113,6 +113,12 @@ export function readRoles(value: unknown): HeadRole[] {
   );
 }
 
+/** An integer trait, or `fallback` for anything else (missing, NaN, fractional). */
+export function int(value: unknown, fallback: number): number {
+  const n = Number(value);
+  return Number.isInteger(n) ? n : fallback;
+}
+
 /** A list of strings (`_tokens`, `_modes`, …); anything else reads as empty. */
 export function readStrings(value: unknown): string[] {
   return Array.isArray(value) ? value.map((t) => String(t)) : [];
