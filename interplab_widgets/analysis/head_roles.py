@@ -37,8 +37,10 @@ list of what is computed. The names follow TransformerLens' ``head_detector``
 
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
+import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -47,9 +49,9 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..errors import InputError
+from ..progress import steps
 
 if TYPE_CHECKING:
     from ..capture.trace import Trace
@@ -62,6 +64,7 @@ __all__ = [
     "HeadScore",
     "HeadScores",
     "RepeatedSequence",
+    "cached_head_roles",
     "head_roles",
     "head_scores",
     "ordinary_token_ids",
@@ -509,7 +512,7 @@ def head_scores(
     sequences, length, start = repeated_sequences(handle, n_sequences, segment_length, seed)
     registered = list(HEAD_SCORES.values())
     total = np.zeros((handle.n_layers, handle.n_heads, len(registered)))
-    for ids in tqdm(sequences, desc="head scores", unit="sequence", disable=not progress):
+    for ids in steps(sequences, desc="head scores", unit="sequence", disable=not progress):
         trace = handle.run_ids(ids)
         for layer, pattern in trace.attentions():
             sequence = RepeatedSequence(
@@ -598,6 +601,36 @@ def head_roles(
                     roles.append(HeadRole(layer, head, candidate.role, value))  # type: ignore[arg-type]
                     break
     return roles
+
+
+def cached_head_roles(handle: ModelHandle) -> list[HeadRole]:
+    """:func:`head_roles` of ``handle`` with the default options, scored once per set of weights.
+
+    The scores are kept in memory for the session and on disk under ``cache_dir()/head_scores``,
+    keyed by :meth:`ModelHandle.fingerprint` and the registered scores, so the first
+    AttentionExplorer of a new session does not wait for them.
+    """
+    from ..models import cache_dir
+
+    if "head_roles" not in handle.memo:
+        names = tuple(HEAD_SCORES)
+        key = hashlib.sha256(f"{handle.fingerprint()}{names}".encode()).hexdigest()[:32]
+        path = cache_dir() / "head_scores" / f"{key}.npz"
+        scores = None
+        if path.exists():
+            try:
+                with np.load(path) as saved:
+                    scores = HeadScores(names=names, values=saved["values"], model=handle.name)
+            except (OSError, ValueError, KeyError, InputError):
+                scores = None  # an unreadable cache file is recomputed
+        if scores is None:
+            scores = head_scores(handle)
+            path.parent.mkdir(parents=True, exist_ok=True)
+            partial = path.with_suffix(f".{os.getpid()}.npz")  # another process may write the same file
+            np.savez(partial, values=scores.values)
+            os.replace(partial, path)
+        handle.memo["head_roles"] = head_roles(scores)
+    return handle.memo["head_roles"]
 
 
 def _thresholds(overrides: Mapping[str, float | None] | None) -> dict[str, float]:

@@ -15,17 +15,17 @@ grid to first order from one forward and one backward pass per prompt.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator, Sequence
-from contextlib import contextmanager
+from contextlib import closing, contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..capture.runner import last_token_logits, tokenize
 from ..errors import InputError
 from ..models.adapters import get_submodule
+from ..progress import steps
 
 if TYPE_CHECKING:
     from ..models.handle import ModelHandle
@@ -239,15 +239,18 @@ class PatchingPair:
     ) -> np.ndarray:
         """The raw metric of the ``target`` run (``"clean"`` or ``"corrupted"``) with each ``(layer, column)``
         cell taken from the ``source`` run, one batch row per cell. Head cells are patched at ``positions``."""
-        batches = self._patched_logits(component, cells, source, target, positions, batch_size, progress)
-        metrics = [self.metric(logits) for logits in batches]
+        # closing(): a metric that raises must not leave the generator, and its hooks, suspended.
+        with closing(self._patched_logits(component, cells, source, target, positions, batch_size, progress)) as runs:
+            metrics = [self.metric(logits) for logits in runs]
         return torch.cat(metrics).double().numpy() if metrics else np.empty(0)
 
     def patched_predictions(
         self, component: str, layer: int, column: int, direction: str = "denoise", k: int = 5
     ) -> list[tuple[str, float]]:
         """Top-``k`` next tokens of the run with one cell patched, as ``(text, probability)``."""
-        (logits,) = self._patched_logits(component, [(layer, column)], *direction_runs(direction), None, 1, False)
+        source, target = direction_runs(direction)
+        with closing(self._patched_logits(component, [(layer, column)], source, target, None, 1, False)) as runs:
+            (logits,) = runs
         return self._top(logits[0], k)
 
     def predictions(self, k: int = 5) -> dict[str, list[tuple[str, float]]]:
@@ -342,7 +345,7 @@ class PatchingPair:
                 raise InputError(f"cell ({layer}, {column}) is out of range: {component} has {n_sites} × {width}.")
         head_positions = list(range(self.n_tokens)) if positions is None else list(positions)
         batches = [cells[i : i + batch_size] for i in range(0, len(cells), batch_size)]
-        for batch in tqdm(batches, desc=f"patching {component}", unit="batch", disable=not progress):
+        for batch in steps(batches, desc=f"patching {component}", unit="batch", disable=not progress):
             by_layer: dict[int, list[tuple[int, int]]] = {}
             for row, (layer, column) in enumerate(batch):
                 by_layer.setdefault(layer, []).append((row, column))
@@ -398,18 +401,21 @@ class PatchingPair:
 
         # An instance-level forward (e.g. accelerate's device hooks) is put back as it was.
         own = [block.__dict__.get("forward") for block in blocks[:start]]
-        for block in blocks[:start]:
-            block.forward = passthrough
-        hook = blocks[start].register_forward_pre_hook(inject, with_kwargs=True)
-        try:
-            yield
-        finally:
-            hook.remove()
-            for block, forward in zip(blocks[:start], own):
-                if forward is None:
-                    del block.forward  # back to the class's forward
-                else:
-                    block.forward = forward
+        with self.handle.lock:
+            try:
+                for block in blocks[:start]:
+                    block.forward = passthrough
+                hook = blocks[start].register_forward_pre_hook(inject, with_kwargs=True)
+                try:
+                    yield
+                finally:
+                    hook.remove()
+            finally:
+                for block, forward in zip(blocks[:start], own):
+                    if forward is None:
+                        block.__dict__.pop("forward", None)  # back to the class's forward
+                    else:
+                        block.forward = forward
 
     def _gradients(self, component: str, target_row: int, layers: Sequence[int]) -> dict[int, torch.Tensor]:
         """∂metric/∂activation of the target prompt at ``layers``: ``[n, width]`` each."""
@@ -423,16 +429,17 @@ class PatchingPair:
             return edit
 
         embeddings = self.handle.model.get_input_embeddings()
-        # Frozen weights leave nothing to differentiate: make the embeddings' output a leaf that needs grad.
-        grad_hook = embeddings.register_forward_hook(lambda m, a, y: y if y.requires_grad else y.requires_grad_())
-        try:
-            with torch.enable_grad(), _hooks(self.handle, component, {layer: keep(layer) for layer in layers}):
-                logits = self.last_logits(self.ids[target_row : target_row + 1])
-                metric = self.metric(logits).sum()
-                ordered = [kept[layer] for layer in layers]
-                grads = torch.autograd.grad(metric, ordered, allow_unused=True)
-        finally:
-            grad_hook.remove()
+        with self.handle.lock:
+            # Frozen weights leave nothing to differentiate: make the embeddings' output a leaf that needs grad.
+            grad_hook = embeddings.register_forward_hook(lambda m, a, y: y if y.requires_grad else y.requires_grad_())
+            try:
+                with torch.enable_grad(), _hooks(self.handle, component, {layer: keep(layer) for layer in layers}):
+                    logits = self.last_logits(self.ids[target_row : target_row + 1])
+                    metric = self.metric(logits).sum()
+                    ordered = [kept[layer] for layer in layers]
+                    grads = torch.autograd.grad(metric, ordered, allow_unused=True)
+            finally:
+                grad_hook.remove()
         return {
             layer: (torch.zeros_like(kept[layer][0]) if g is None else g[0]).detach().float().cpu()
             for layer, g in zip(layers, grads)
@@ -525,7 +532,7 @@ def _hooks(handle: ModelHandle, component: str, edits: dict[int, Callable[[torch
     """Route the activation of ``component`` at each layer in ``edits`` through its function, ``[b, n, width]``."""
     adapter = handle.adapter
     blocks = adapter.block_list(handle.model)
-    removers = []
+    removers: list[Any] = []
 
     def on_input(edit):
         def hook(module, args, kwargs):
@@ -543,19 +550,20 @@ def _hooks(handle: ModelHandle, component: str, edits: dict[int, Callable[[torch
 
         return hook
 
-    try:
-        for layer, edit in edits.items():
-            if component == "resid" and layer == len(blocks):
-                removers.append(blocks[-1].register_forward_hook(on_output(edit)))
-            elif component == "resid":
-                removers.append(blocks[layer].register_forward_pre_hook(on_input(edit), with_kwargs=True))
-            elif component == "head":
-                projection = get_submodule(blocks[layer], adapter.attention_output)
-                removers.append(projection.register_forward_pre_hook(on_input(edit), with_kwargs=True))
-            else:
-                path = adapter.attention_output if component == "attn" else adapter.mlp
-                removers.append(get_submodule(blocks[layer], path).register_forward_hook(on_output(edit)))
-        yield
-    finally:
-        for remover in removers:
-            remover.remove()
+    with handle.lock:
+        try:
+            for layer, edit in edits.items():
+                if component == "resid" and layer == len(blocks):
+                    removers.append(blocks[-1].register_forward_hook(on_output(edit)))
+                elif component == "resid":
+                    removers.append(blocks[layer].register_forward_pre_hook(on_input(edit), with_kwargs=True))
+                elif component == "head":
+                    projection = get_submodule(blocks[layer], adapter.attention_output)
+                    removers.append(projection.register_forward_pre_hook(on_input(edit), with_kwargs=True))
+                else:
+                    path = adapter.attention_output if component == "attn" else adapter.mlp
+                    removers.append(get_submodule(blocks[layer], path).register_forward_hook(on_output(edit)))
+            yield
+        finally:
+            for remover in removers:
+                remover.remove()

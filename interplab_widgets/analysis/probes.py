@@ -15,9 +15,9 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.model_selection import StratifiedGroupKFold, train_test_split
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
-from tqdm.auto import tqdm
 
 from ..errors import InputError
+from ..progress import steps
 
 
 @dataclass(frozen=True)
@@ -118,7 +118,7 @@ def probe_layers(
     split = probe_split(dataset.labels, dataset.types, test_size, seed)
     control = control_labels(dataset.types, dataset.labels, seed)
     accuracy, control_accuracy = [], []
-    for layer in tqdm(layers, desc=f"probing {dataset.name}", unit="layer", disable=not progress):
+    for layer in steps(layers, desc=f"probing {dataset.name}", unit="layer", disable=not progress):
         features = harvested.layer(layer)
         accuracy.append(probe_accuracy(features, dataset.labels, split=split, seed=seed)[0])
         control_accuracy.append(probe_accuracy(features, control, split=split, seed=seed)[0])

@@ -79,7 +79,7 @@ def _replay(handle: ModelHandle, layer: int, residual: torch.Tensor, implementat
         dtype=hidden.dtype,
         device=hidden.device,
     )
-    with eager_attention(handle.model, implementation):
+    with handle.lock, eager_attention(handle.model, implementation):
         return attention(hidden, attention_mask=mask, **kwargs)
 
 

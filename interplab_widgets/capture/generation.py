@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from ..errors import InputError
+from ..progress import checkpoint
 from .runner import tokenize
 from .trace import Trace
 
@@ -92,10 +93,26 @@ def generate(
         )
     if seed is not None:
         torch.manual_seed(seed)
-    tokenizer = handle.tokenizer
     input_ids = torch.tensor([ids], device=handle.device)
     sampling = {"temperature": temperature, "top_k": top_k} if do_sample else {"top_k": None}
-    output = handle.model.generate(
+    with handle.lock:
+        output = _generate(handle, input_ids, max_new_tokens, do_sample, sampling)
+    trace = handle.run_ids(output.sequences[0].tolist())
+    return Generation(trace=trace, n_prompt=len(ids), scores=torch.stack(output.scores)[:, 0].float().cpu())
+
+
+def _generate(handle: ModelHandle, input_ids: torch.Tensor, max_new_tokens: int, do_sample: bool, sampling: dict):
+    """``model.generate``, stopping at the next token when the request it serves is cancelled."""
+    from transformers import StoppingCriteria, StoppingCriteriaList
+
+    class StopWhenCancelled(StoppingCriteria):
+        def __call__(self, input_ids, scores, **kwargs):
+            checkpoint(input_ids.shape[-1] - start, max_new_tokens)
+            return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
+
+    start = input_ids.shape[-1]
+    tokenizer = handle.tokenizer
+    return handle.model.generate(
         input_ids,
         attention_mask=torch.ones_like(input_ids),
         max_new_tokens=max_new_tokens,
@@ -103,7 +120,6 @@ def generate(
         pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
         return_dict_in_generate=True,
         output_scores=True,
+        stopping_criteria=StoppingCriteriaList([StopWhenCancelled()]),
         **sampling,
     )
-    trace = handle.run_ids(output.sequences[0].tolist())
-    return Generation(trace=trace, n_prompt=len(ids), scores=torch.stack(output.scores)[:, 0].float().cpu())

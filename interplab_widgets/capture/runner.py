@@ -7,9 +7,9 @@ from collections.abc import Iterator, Sequence
 from typing import TYPE_CHECKING
 
 import torch
-from tqdm.auto import tqdm
 
 from ..errors import InputError
+from ..progress import checkpoint, steps
 from .trace import Token, Trace
 
 if TYPE_CHECKING:
@@ -57,6 +57,7 @@ def forward_residuals(handle: ModelHandle, input_ids: torch.Tensor, attention_ma
 
     def keep_input(layer: int):
         def hook(module, args, kwargs):
+            checkpoint(layer, len(blocks))  # a cancelled request stops at the next block
             residuals[layer] = (args[0] if args else kwargs["hidden_states"]).detach()
 
         return hook
@@ -64,22 +65,25 @@ def forward_residuals(handle: ModelHandle, input_ids: torch.Tensor, attention_ma
     def keep_output(module, args, output):
         residuals[-1] = (output[0] if isinstance(output, tuple) else output).detach()
 
-    hooks = [block.register_forward_pre_hook(keep_input(i), with_kwargs=True) for i, block in enumerate(blocks)]
-    hooks.append(blocks[-1].register_forward_hook(keep_output))
     base = handle.model.base_model
     extra = {"use_cache": False} if "use_cache" in inspect.signature(base.forward).parameters else {}
-    try:
-        base(input_ids=input_ids.to(handle.device), attention_mask=attention_mask.to(handle.device), **extra)
-    finally:
-        for hook in hooks:
-            hook.remove()
+    with handle.lock:
+        hooks = [block.register_forward_pre_hook(keep_input(i), with_kwargs=True) for i, block in enumerate(blocks)]
+        hooks.append(blocks[-1].register_forward_hook(keep_output))
+        try:
+            base(input_ids=input_ids.to(handle.device), attention_mask=attention_mask.to(handle.device), **extra)
+        finally:
+            for hook in hooks:
+                hook.remove()
     return residuals  # type: ignore[return-value]
 
 
 def last_token_logits(handle: ModelHandle, ids: torch.Tensor) -> torch.Tensor:
     """Next-token logits after the last token of equal-length rows ``[b, n]``: ``[b, vocab]`` float32,
     without the ``[b, n, vocab]`` tensor (gradients flow when enabled)."""
-    output = handle.model(input_ids=ids.to(handle.device), use_cache=False, logits_to_keep=1)
+    checkpoint()
+    with handle.lock:
+        output = handle.model(input_ids=ids.to(handle.device), use_cache=False, logits_to_keep=1)
     return output.logits[:, -1].float()
 
 
@@ -146,7 +150,7 @@ def batched_residuals(
     per batch, where ``indices`` are positions in ``tokenized`` and row ``r`` holds ``tokenized[indices[r]]``."""
     order = sorted(range(len(tokenized)), key=lambda i: len(tokenized[i]))
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
-    for batch in tqdm(batches, desc=desc, unit="batch", disable=not progress):
+    for batch in steps(batches, desc=desc, unit="batch", disable=not progress):
         width = max(len(tokenized[i]) for i in batch)
         ids = torch.zeros(len(batch), width, dtype=torch.long)
         mask = torch.zeros(len(batch), width, dtype=torch.long)

@@ -16,8 +16,9 @@ from .attention import recompute_attention, recompute_values
 if TYPE_CHECKING:
     from ..models.handle import ModelHandle
 
-#: Default memory for recomputed attention patterns kept per trace (the latest one is always kept).
-ATTENTION_CACHE_BYTES = 256 * 2**20
+#: The most memory a trace keeps for recomputed attention patterns by default (the latest is always kept).
+#: Below it a trace keeps every layer's pattern, so rollout and flow recompute nothing after their first pass.
+ATTENTION_CACHE_MAX_BYTES = 1 * 2**30
 
 
 def _nbytes(tensor: torch.Tensor) -> int:
@@ -47,7 +48,9 @@ class Trace:
     Keeps ``n_layers + 1`` residuals ``[n, d_model]`` (the input of every block and the
     output of the last one) and nothing quadratic in the length: ``attention(layer)``
     recomputes a layer's pattern when asked and keeps recent ones within
-    ``attention_cache_bytes`` (always the latest one, even when it alone is larger).
+    ``attention_cache_bytes`` (always the latest one, even when it alone is larger). By default
+    that is every layer's pattern up to :data:`ATTENTION_CACHE_MAX_BYTES` (SmolLM2 at 512 tokens:
+    283 MB, all 30 layers); set :attr:`attention_cache_bytes` to trade memory for recomputation.
     """
 
     def __init__(
@@ -57,14 +60,19 @@ class Trace:
         tokens: Sequence[Token],
         residuals: Sequence[torch.Tensor],
         *,
-        attention_cache_bytes: int = ATTENTION_CACHE_BYTES,
+        attention_cache_bytes: int | None = None,
     ) -> None:
         self.handle = handle
         self.text = text
         self._tokens = tuple(tokens)
         self._residuals = list(residuals)  # each [1, n, d_model], on the device and dtype of its block
         self._attention_cache: OrderedDict[int, torch.Tensor] = OrderedDict()
-        self._attention_cache_bytes = attention_cache_bytes
+        n = self._residuals[0].shape[1]
+        every_layer = handle.n_layers * handle.n_heads * n * n * 4
+        self.attention_cache_bytes = (
+            min(every_layer, ATTENTION_CACHE_MAX_BYTES) if attention_cache_bytes is None else attention_cache_bytes
+        )
+        """Memory kept for recomputed attention patterns ``[heads, n, n]`` float32 (the latest is always kept)."""
         self._logits: torch.Tensor | None = None
 
     # -- tokens ---------------------------------------------------------------------------
@@ -117,7 +125,7 @@ class Trace:
             return cache[layer]
         # Make room first: on long inputs the old pattern and the new one's transients never coexist.
         needed = self.n_heads * self.n_tokens**2 * 4
-        while cache and sum(_nbytes(p) for p in cache.values()) + needed > self._attention_cache_bytes:
+        while cache and sum(_nbytes(p) for p in cache.values()) + needed > self.attention_cache_bytes:
             cache.popitem(last=False)
         pattern = recompute_attention(self.handle, layer, self._residuals[layer]).cpu()
         cache[layer] = pattern

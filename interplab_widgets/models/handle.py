@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -24,6 +26,9 @@ class ModelHandle:
         adapter: where the model's family keeps its parts.
         name: the name or path it was loaded from.
         memo: results derived from the model alone (e.g. head roles), computed once and shared by views.
+        lock: held while anything runs this model or has hooks on it: every view's worker and every
+            forward pass of this package take it, so two views, or a view and your own cell, never run
+            the model at once. Take it yourself (``with handle.lock:``) around your own hooked runs.
     """
 
     model: Any
@@ -31,6 +36,7 @@ class ModelHandle:
     adapter: ArchitectureAdapter
     name: str
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
+    lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
 
     @property
     def config(self) -> Any:
@@ -79,6 +85,21 @@ class ModelHandle:
         if tokenizer_limit and tokenizer_limit < 1_000_000:
             limits.append(tokenizer_limit)
         return int(min(limit for limit in limits if limit))
+
+    def fingerprint(self) -> str:
+        """A hash of the weights (names, shapes, dtypes and 4,096 evenly spaced values of every tensor)
+        and the config: equal for the same weights wherever they were loaded from, different after any
+        fine-tuning in practice. Keys on-disk caches of results derived from the model alone."""
+        if "fingerprint" not in self.memo:
+            digest = hashlib.sha256(self.model.config.to_json_string(use_diff=False).encode())
+            with torch.no_grad():
+                for name, tensor in self.model.state_dict().items():
+                    flat = tensor.detach().reshape(-1)
+                    step = max(1, flat.numel() // 4096)
+                    sample = flat[::step].float().cpu().numpy().tobytes()
+                    digest.update(f"{name}{tuple(tensor.shape)}{tensor.dtype}".encode() + sample)
+            self.memo["fingerprint"] = digest.hexdigest()[:32]
+        return self.memo["fingerprint"]
 
     def run(self, text: str, *, truncate: bool = False) -> Trace:
         """Trace one text with one forward pass. See :class:`interplab_widgets.Trace`."""

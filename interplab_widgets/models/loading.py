@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import weakref
 from typing import Any
 
 import torch
@@ -14,6 +15,11 @@ from .handle import ModelHandle
 
 _DTYPES = {"float32": torch.float32, "float16": torch.float16, "bfloat16": torch.bfloat16}
 
+# One handle per (name, device, dtype, attention implementation) and per loaded model object, as long as
+# something (a view, a variable) still holds it: five views of "smollm2-135m" share one 540 MB copy.
+_BY_NAME: weakref.WeakValueDictionary[tuple, ModelHandle] = weakref.WeakValueDictionary()
+_BY_MODEL: weakref.WeakValueDictionary[int, ModelHandle] = weakref.WeakValueDictionary()
+
 
 def load_model(
     source: Any,
@@ -23,6 +29,7 @@ def load_model(
     *,
     trust_remote_code: bool = False,
     attn_implementation: str | None = None,
+    fresh: bool = False,
 ) -> ModelHandle:
     """Load a model for tracing and return a :class:`ModelHandle`.
 
@@ -38,6 +45,9 @@ def load_model(
         trust_remote_code: run the model's own code from the hub; off unless you turn it on.
         attn_implementation: passed to ``from_pretrained`` (``"eager"``, ``"sdpa"``, ...). Attention
             patterns are captured whatever it is.
+        fresh: load a separate copy even if a handle for the same name, device and dtype exists (by
+            default every call with the same arguments returns the same handle, and a loaded model
+            object is wrapped once).
     """
     torch_dtype = _parse_dtype(dtype)
     _check_device(device)
@@ -45,9 +55,20 @@ def load_model(
         _move(source.model, device, torch_dtype)
         return source
     if isinstance(source, str):
-        return _load_by_name(source, device, torch_dtype, trust_remote_code, attn_implementation)
+        key = (source, str(device or "cpu"), str(torch_dtype), attn_implementation, trust_remote_code)
+        handle = None if fresh else _BY_NAME.get(key)
+        if handle is None:
+            handle = _load_by_name(source, device, torch_dtype, trust_remote_code, attn_implementation)
+            _BY_NAME[key] = handle
+        return handle
     if hasattr(source, "config") and hasattr(source, "base_model"):
-        return _wrap_loaded(source, tokenizer, device, torch_dtype)
+        handle = None if fresh else _BY_MODEL.get(id(source))
+        if handle is not None and handle.model is source and tokenizer in (None, handle.tokenizer):
+            _move(source, device, torch_dtype)
+            return handle
+        handle = _wrap_loaded(source, tokenizer, device, torch_dtype)
+        _BY_MODEL[id(source)] = handle
+        return handle
     raise InputError(
         f"load_model takes a model name, a folder, a hub id or a PreTrainedModel; got {type(source).__name__}."
     )

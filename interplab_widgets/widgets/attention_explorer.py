@@ -12,25 +12,25 @@ from collections import OrderedDict
 from collections.abc import Callable
 from typing import Any
 
-import anywidget
 import numpy as np
 import traitlets
-from tqdm.auto import tqdm
 
-from ..analysis.head_roles import head_roles
+from ..analysis.head_roles import cached_head_roles
 from ..analysis.head_summary import HEAD_STATISTICS, downsample, head_statistics
 from ..capture.trace import Trace, check_index
 from ..errors import InputError
 from ..models import ModelHandle, load_model
+from ..progress import share, steps
 from .attention_modes import ATTENTION_MODES
+from .live import LiveWidget
 from .static_html import StaticExport
-from .view_support import errors_to_view, static_asset
+from .view_support import static_asset
 from .wire import quantise_unit, to_wire
 
 DETAIL_CACHE_BYTES = 128 * 2**20
 
 
-class AttentionExplorer(StaticExport, anywidget.AnyWidget):
+class AttentionExplorer(StaticExport, LiveWidget):
     """Head grid, detail heatmap and token strip for one text, linked to the kernel.
 
     Args:
@@ -43,8 +43,13 @@ class AttentionExplorer(StaticExport, anywidget.AnyWidget):
         selected_head: the head shown first.
         thumbnail_size: side of each grid thumbnail in bins (longer inputs are block-averaged).
         roles: label heads with :func:`interplab_widgets.analysis.head_roles` (computed once per
-            model on inputs it builds itself, a few seconds) and show the labels as badges.
+            model on inputs it builds itself, a few seconds, then cached on disk) and show them as badges.
+        attention_cache_bytes: memory for recomputed attention patterns per trace (default: every
+            layer's pattern up to ``interplab_widgets.capture.trace.ATTENTION_CACHE_MAX_BYTES``, so
+            rollout and flow recompute nothing after their first request).
     """
+
+    live_inputs = ("text", "selected_layer", "selected_head", "selected_token", "mode")
 
     text = traitlets.Unicode().tag(sync=True)
     """The traced text. Setting it runs a new trace and refreshes the whole view."""
@@ -69,8 +74,6 @@ class AttentionExplorer(StaticExport, anywidget.AnyWidget):
     _head_stat_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _head_roles = traitlets.List(traitlets.Dict()).tag(sync=True)  # [{layer, head, role, score}]
     _detail = traitlets.Dict().tag(sync=True)  # {layer, head, mode, pattern: float16 [query, key]}
-    _busy = traitlets.Bool(False).tag(sync=True)
-    _error = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -83,12 +86,14 @@ class AttentionExplorer(StaticExport, anywidget.AnyWidget):
         selected_head: int = 0,
         thumbnail_size: int = 32,
         roles: bool = True,
+        attention_cache_bytes: int | None = None,
     ) -> None:
         self._esm = static_asset("attention_explorer.js").read_text()
         self._css = static_asset("attention_explorer.css").read_text()
         self.handle: ModelHandle = load_model(model, tokenizer=tokenizer)
         self.trace: Trace | None = None
         self.thumbnail_size = thumbnail_size
+        self.attention_cache_bytes = attention_cache_bytes
         self._detail_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
         handle = self.handle
         super().__init__(
@@ -104,77 +109,78 @@ class AttentionExplorer(StaticExport, anywidget.AnyWidget):
         check_index("layer", selected_layer, handle.n_layers, "this model has layers")
         check_index("head", selected_head, handle.n_heads, "this model has heads")
         if roles:
-            if "head_roles" not in handle.memo:
-                handle.memo["head_roles"] = head_roles(handle)
             self._head_roles = [
                 {"layer": r.layer, "head": r.head, "role": r.role, "score": round(float(r.score), 3)}
-                for r in handle.memo["head_roles"]
+                for r in cached_head_roles(handle)
             ]
-        self.mode, self.selected_layer, self.selected_head = mode, selected_layer, selected_head  # no trace yet
-        self.retrace(text)
-        if self.trace is None:
-            raise InputError(self._error)
+        # The first trace is computed here, in the user's cell: errors are raised, not shown.
+        trace = self._run(text)
+        thumbnails, scales, stats = self._summaries(trace)
+        self.trace = trace
+        self.mode, self.selected_layer, self.selected_head, self.text = mode, selected_layer, selected_head, text
+        self._tokens = trace.tokens
+        self._thumbnails = to_wire(thumbnails, "uint8")
+        self._thumbnail_scale = to_wire(scales, "float32")
+        self._head_stats = to_wire(stats, "float32")
+        self._detail = self.detail_payload(selected_layer, selected_head, mode, trace, -1)
+        self.start_live()
 
-    # -- Python -> view -------------------------------------------------------------------
-    @traitlets.observe("text")
-    def _on_text(self, change: dict) -> None:
-        if self.trace is None or change["new"] != self.trace.text:
-            self.retrace(change["new"])
+    # -- view -> kernel: every input change is one request ---------------------------------
+    @traitlets.observe(*live_inputs)
+    def _on_inputs(self, change: dict) -> None:
+        self.refresh()
 
-    @traitlets.observe("selected_layer", "selected_head", "mode")
-    def _on_selection(self, change: dict) -> None:
-        self.refresh_detail()
+    def refresh(self) -> None:
+        """Answer the current inputs: a new trace if the text changed, then the selected detail."""
+        text, mode, token = self.text, self.mode, self.selected_token
+        layer, head = self.selected_layer, self.selected_head
+        shown = self.trace if self.trace is not None and self.trace.text == text else None
+        try:
+            cached = shown is not None and self._detail_key(shown, layer, head, mode, token) in self._detail_cache
+        except InputError:
+            cached = True  # compute raises it again at once, into the view
 
-    @traitlets.observe("selected_token")
-    def _on_token(self, change: dict) -> None:
-        with errors_to_view(self):
-            if self.trace is not None and change["new"] != -1:
-                check_index("token", change["new"], self.trace.n_tokens, "this text has tokens")
-            mode = ATTENTION_MODES.get(self.mode)
-            if mode is not None and mode.per_token:
-                self.refresh_detail()
+        def compute() -> tuple:
+            if shown is not None:
+                return None, self._detail_cache, self.detail_payload(layer, head, mode, shown, token)
+            with share(0, 2):
+                trace = self._run(text)
+            with share(1, 2):
+                summaries = self._summaries(trace)
+            pin = token if token < trace.n_tokens else -1
+            cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+            return (trace, pin, summaries), cache, self.detail_payload(layer, head, mode, trace, pin, cache)
 
-    def retrace(self, text: str) -> None:
-        """Trace ``text`` and send the new tokens, thumbnails, statistics and detail; errors go to the view."""
-        with errors_to_view(self):
-            self._busy = True
-            trace = self.handle.run(text)
-            thumbnails, scales, stats = self._summaries(trace)
-            self.trace = trace
-            self._detail_cache.clear()
-            with self.hold_sync():
-                if self.text != text:
-                    self.text = text
-                self._tokens = trace.tokens
+        def apply(answer: tuple) -> None:
+            new, self._detail_cache, self._detail = answer
+            if new is not None:
+                self.trace, pin, (thumbnails, scales, stats) = new
+                self._tokens = self.trace.tokens
                 self._thumbnails = to_wire(thumbnails, "uint8")
                 self._thumbnail_scale = to_wire(scales, "float32")
                 self._head_stats = to_wire(stats, "float32")
-                if self.selected_token >= trace.n_tokens:
-                    self.selected_token = -1
-                self._error = ""
-                self.refresh_detail()
+                self.selected_token = pin
 
-    def refresh_detail(self) -> None:
-        """Compute and send the selected head's full pattern in the current mode."""
-        if self.trace is None:
-            return
-        with errors_to_view(self):
-            self._detail = self.detail_payload(self.selected_layer, self.selected_head, self.mode)
-            self._error = ""
+        label = f"detail of L{layer}H{head} ({mode})" if shown is not None else f"tracing {len(text)} characters"
+        self.request(label, compute, apply, ready=cached)
 
-    def detail_payload(self, layer: int, head: int, mode_name: str) -> dict[str, Any]:
+    def detail_payload(
+        self,
+        layer: int,
+        head: int,
+        mode_name: str,
+        trace: Trace | None = None,
+        token: int | None = None,
+        cache: OrderedDict | None = None,
+    ) -> dict[str, Any]:
         """``{layer, head, mode, pattern}`` for one selection, ``pattern`` float16 ``[query, key]``."""
-        trace = self.trace
+        trace = trace or self.trace
         if trace is None:
             raise InputError("No text has been traced yet.")
-        check_index("layer", layer, trace.n_layers, "this model has layers")
-        check_index("head", head, trace.n_heads, "this model has heads")
-        mode = ATTENTION_MODES.get(mode_name)
-        if mode is None:
-            raise InputError(f"Unknown mode {mode_name!r}: choose one of {', '.join(ATTENTION_MODES)}.")
-        token = self.selected_token
-        key = (mode.name, layer, head if mode.per_head else -1, token if mode.per_token else -1)
-        matrix = self._cached(key, lambda: mode.compute(trace, layer, head, token))
+        token = self.selected_token if token is None else token
+        key = self._detail_key(trace, layer, head, mode_name, token)
+        mode = ATTENTION_MODES[mode_name]
+        matrix = _cached(self._detail_cache if cache is None else cache, key, lambda: mode.compute(trace, *key[1:]))
         return {
             "layer": layer,
             "head": head if mode.per_head else -1,
@@ -182,30 +188,42 @@ class AttentionExplorer(StaticExport, anywidget.AnyWidget):
             "pattern": to_wire(matrix, "float16"),
         }
 
+    def _detail_key(self, trace: Trace, layer: int, head: int, mode_name: str, token: int) -> tuple:
+        """The cache key of a selection, after checking it: ``(mode, layer, head or -1, token or -1)``."""
+        check_index("layer", layer, trace.n_layers, "this model has layers")
+        check_index("head", head, trace.n_heads, "this model has heads")
+        if token != -1:
+            check_index("token", token, trace.n_tokens, "this text has tokens")
+        mode = ATTENTION_MODES.get(mode_name)
+        if mode is None:
+            raise InputError(f"Unknown mode {mode_name!r}: choose one of {', '.join(ATTENTION_MODES)}.")
+        return (mode.name, layer, head if mode.per_head else -1, token if mode.per_token else -1)
+
+    def _run(self, text: str) -> Trace:
+        trace = self.handle.run(text)
+        if self.attention_cache_bytes is not None:
+            trace.attention_cache_bytes = self.attention_cache_bytes
+        return trace
+
     def _summaries(self, trace: Trace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         """Thumbnails ``uint8 [layers, heads, t, t]``, their scales and head statistics, one layer at a time."""
         thumbnails, scales, stats = [], [], []
-        layers = tqdm(
-            trace.attentions(),
-            total=trace.n_layers,
-            desc="attention thumbnails",
-            disable=trace.n_tokens < 1024,
-            leave=False,
-        )
-        for _, pattern in layers:
+        layers = steps(range(trace.n_layers), desc="attention thumbnails", disable=trace.n_tokens < 1024, leave=False)
+        for layer in layers:
+            pattern = trace.attention(layer)
             quantised, scale = quantise_unit(downsample(pattern, self.thumbnail_size))
             thumbnails.append(quantised)
             scales.append(scale)
             stats.append(head_statistics(pattern))
         return np.stack(thumbnails), np.stack(scales), np.stack(stats)
 
-    def _cached(self, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
-        """Detail matrices already sent, kept within ``DETAIL_CACHE_BYTES`` (rollout is worth keeping)."""
-        cache = self._detail_cache
-        if key in cache:
-            cache.move_to_end(key)
-            return cache[key]
-        cache[key] = matrix = compute()
-        while len(cache) > 1 and sum(m.nbytes for m in cache.values()) > DETAIL_CACHE_BYTES:
-            cache.popitem(last=False)
-        return matrix
+
+def _cached(cache: OrderedDict, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
+    """Detail matrices already sent, kept within ``DETAIL_CACHE_BYTES`` (rollout is worth keeping)."""
+    if key in cache:
+        cache.move_to_end(key)
+        return cache[key]
+    cache[key] = matrix = compute()
+    while len(cache) > 1 and sum(m.nbytes for m in cache.values()) > DETAIL_CACHE_BYTES:
+        cache.popitem(last=False)
+    return matrix

@@ -1,0 +1,289 @@
+"""The live core: every view's requests run off the kernel's main thread, latest first, cancellable.
+
+The kernel's main thread only routes. A selection from the browser becomes one request
+(:meth:`LiveWidget.request`): ``compute`` runs on the model's worker thread, which holds the model
+handle's lock (so two views, or a view and the user's own cell, never run the model at once), and
+``apply`` sets the answer's traits back on the kernel's own event loop (the pattern of ipywidgets'
+"Asynchronous Widgets" docs; sending from threads broke in ipykernel 7.0.0, ipykernel#1450).
+
+Every request has an id, ``_request``: the view bumps it in the same message as the selection,
+Python bumps it for changes made from Python. ``_status`` echoes the id with the state
+(``running`` with a real ``fraction`` from :mod:`interplab_widgets.progress`, ``done``, ``error``,
+``cancelled``). Only the latest request is answered: one that is superseded before it starts never
+runs, a running one stops at its next checkpoint, and a finished one that is no longer the latest is
+dropped. Cancelling (``{"type": "cancel"}`` from the view) puts the input traits back to those of the
+last answer, so the view is consistent again.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import queue
+import threading
+import time
+import weakref
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+import anywidget
+import traitlets
+
+from ..errors import InputError
+from ..models import ModelHandle
+from ..progress import Cancelled, Job, running
+
+log = logging.getLogger(__name__)
+
+#: The most often a running request's progress reaches the view.
+PROGRESS_INTERVAL_S = 0.1
+
+
+class Request(Job):
+    """One request of one widget: what to compute on the worker and how to apply it on the kernel."""
+
+    def __init__(self, owner: LiveWidget, id: int, label: str, compute: Callable[[], Any], apply: Callable) -> None:
+        super().__init__(on_progress=self._report)
+        self.owner, self.id, self.label = owner, id, label
+        self.compute, self.apply = compute, apply
+        self.finished = threading.Event()
+        self._delivery: Callable[[], None] | None = None
+        self._delivery_lock = threading.Lock()
+        self._last_report = 0.0
+
+    def _report(self, fraction: float) -> None:
+        now = time.monotonic()
+        if now - self._last_report >= PROGRESS_INTERVAL_S:
+            self._last_report = now
+            self.owner._post(lambda: self.owner._show_progress(self, fraction))
+
+    def deliver(self, callback: Callable[[], None]) -> None:
+        """Run ``callback`` on the kernel's loop (or right now in plain Python); at most once."""
+        with self._delivery_lock:
+            self._delivery = callback
+        self.owner._post(self.run_delivery)
+
+    def run_delivery(self) -> None:
+        with self._delivery_lock:
+            callback, self._delivery = self._delivery, None
+        if callback is not None:
+            callback()
+
+
+class ModelWorker:
+    """One thread per model handle, running requests one at a time while holding the handle's lock."""
+
+    def __init__(self, handle: ModelHandle) -> None:
+        self.handle = handle
+        self._queue: queue.SimpleQueue[Request] = queue.SimpleQueue()
+        self._thread = threading.Thread(target=self._loop, name=f"interplab worker {handle.name}", daemon=True)
+        self._thread.start()
+
+    def submit(self, request: Request) -> None:
+        self._queue.put(request)
+
+    def _loop(self) -> None:
+        while True:
+            request = self._queue.get()
+            owner = request.owner
+            if request.cancelled:  # superseded before it started: never runs
+                request.finished.set()
+                continue
+            try:
+                owner.computations += 1
+                with self.handle.lock, running(request):
+                    value = request.compute()
+                request.deliver(lambda r=request, v=value: r.owner._finish(r, v))
+            except Cancelled:
+                pass
+            except Exception as error:  # shown in the view; the worker lives on
+                request.deliver(lambda r=request, e=error: r.owner._fail(r, e))
+            finally:
+                request.finished.set()
+
+
+_WORKERS: weakref.WeakKeyDictionary[ModelHandle, ModelWorker] = weakref.WeakKeyDictionary()
+_WORKERS_LOCK = threading.Lock()
+
+
+def worker_for(handle: ModelHandle) -> ModelWorker:
+    """The worker of ``handle``, started on first use and shared by every view of that handle."""
+    with _WORKERS_LOCK:
+        worker = _WORKERS.get(handle)
+        if worker is None:
+            worker = _WORKERS[handle] = ModelWorker(handle)
+        return worker
+
+
+def _kernel_loop() -> asyncio.AbstractEventLoop | None:
+    """The running event loop of the kernel's main thread (None in plain Python: answers apply in the worker)."""
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
+
+
+class LiveWidget(anywidget.AnyWidget):
+    """An anywidget whose recomputations go through :meth:`request`. Subclasses set ``handle``.
+
+    ``live_inputs`` names the traits a request answers for: a cancelled request puts them back.
+    """
+
+    live_inputs: Sequence[str] = ()
+
+    _request = traitlets.Int(0).tag(sync=True)
+    """Id of the latest request; the view bumps it with every selection it sends."""
+    _status = traitlets.Dict().tag(sync=True)
+    """``{request, state, label, fraction}``: where the latest request stands."""
+    _error = traitlets.Unicode("").tag(sync=True)
+
+    handle: ModelHandle
+
+    def __init__(self, **kwargs: Any) -> None:
+        self.computations = 0
+        """Requests whose ``compute`` started (the rest were superseded before they ran)."""
+        self._loop = _kernel_loop()
+        self._latest: Request | None = None
+        self._answered: dict[str, Any] = {}
+        self._sent_id = 0
+        self._pending: tuple | None = None
+        self._batching = 0
+        self._quiet = 1  # construction computes in the user's cell; start_live() opens the door
+        super().__init__(**kwargs)
+        self.on_msg(self._on_live_message)
+
+    def start_live(self) -> None:
+        """End of construction: from now on input changes are requests."""
+        self._quiet = 0
+        self._remember_inputs()
+
+    # -- for subclasses ---------------------------------------------------------------------
+
+    def request(
+        self,
+        label: str,
+        compute: Callable[[], Any],
+        apply: Callable[[Any], None],
+        *,
+        ready: bool = False,
+    ) -> None:
+        """Answer the current inputs: ``compute()`` on the worker, then ``apply(value)`` on the kernel.
+
+        ``ready``: the answer is cached and cheap, so compute and apply it right here. Requests made
+        while one browser message is applied collapse into its last one.
+        """
+        if self._quiet:
+            return
+        if self._batching:
+            self._pending = (label, compute, apply, ready)
+            return
+        if self._latest is not None:
+            self._latest.cancel()  # superseded: it never starts, or stops at its next checkpoint
+        if self._request == self._sent_id:  # a change made from Python: it gets an id of its own
+            with self._quietly():
+                self._request += 1
+        self._sent_id = self._request
+        request = Request(self, self._request, label, compute, apply)
+        self._latest = request
+        if ready:
+            self.computations += 1
+            try:
+                value = compute()
+            except Exception as error:
+                self._fail(request, error)
+            else:
+                self._finish(request, value)
+            request.finished.set()
+            return
+        self._status = {"request": request.id, "state": "running", "label": label, "fraction": None}
+        worker_for(self.handle).submit(request)
+
+    def wait(self, timeout: float | None = 600) -> None:
+        """Block until the latest request is answered (scripts and tests; a view never needs it)."""
+        request = self._latest
+        if request is None:
+            return
+        if not request.finished.wait(timeout):
+            raise TimeoutError(f"{type(self).__name__}: request {request.id} ({request.label}) still running.")
+        request.run_delivery()  # on the kernel, it may still wait for the loop this cell is blocking
+
+    def set_state(self, sync_data: dict) -> None:
+        """One browser message, one request: observers of several traits changed together compute once."""
+        with self._batch():
+            super().set_state(sync_data)
+
+    # -- internals --------------------------------------------------------------------------
+
+    @contextmanager
+    def _batch(self) -> Iterator[None]:
+        self._batching += 1
+        try:
+            yield
+        finally:
+            self._batching -= 1
+        if not self._batching and self._pending is not None:
+            label, compute, apply, ready = self._pending
+            self._pending = None
+            self.request(label, compute, apply, ready=ready)
+
+    @contextmanager
+    def _quietly(self) -> Iterator[None]:
+        """Trait changes made here are answers or restorations, not requests."""
+        self._quiet += 1
+        try:
+            yield
+        finally:
+            self._quiet -= 1
+
+    def _post(self, callback: Callable[[], None]) -> None:
+        loop = self._loop
+        if loop is None or loop.is_closed():
+            callback()
+        else:
+            loop.call_soon_threadsafe(callback)
+
+    def _is_latest(self, request: Request) -> bool:
+        return request is self._latest and not request.cancelled
+
+    def _show_progress(self, request: Request, fraction: float) -> None:
+        if self._is_latest(request) and not request.finished.is_set():
+            self._status = {"request": request.id, "state": "running", "label": request.label, "fraction": fraction}
+
+    def _finish(self, request: Request, value: Any) -> None:
+        if not self._is_latest(request):
+            return  # superseded while it ran: its answer is never shown
+        with self._quietly(), self.hold_sync():
+            request.apply(value)
+            self._error = ""
+            self._status = {"request": request.id, "state": "done", "label": request.label, "fraction": 1.0}
+            self._remember_inputs()
+
+    def _fail(self, request: Request, error: Exception) -> None:
+        if not self._is_latest(request):
+            return
+        if not isinstance(error, InputError):
+            log.error("%s: %s failed", type(self).__name__, request.label, exc_info=error)
+        message = str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
+        with self._quietly(), self.hold_sync():
+            self._error = message
+            self._status = {"request": request.id, "state": "error", "label": request.label, "fraction": None}
+
+    def _remember_inputs(self) -> None:
+        self._answered = {name: getattr(self, name) for name in self.live_inputs}
+
+    def cancel(self) -> None:
+        """Stop the running request and put the inputs back to those of the last answer."""
+        request = self._latest
+        if request is None or (request.finished.is_set() and request._delivery is None):
+            return
+        request.cancel()
+        with self._quietly(), self.hold_sync():
+            for name, value in self._answered.items():
+                if getattr(self, name) != value:
+                    setattr(self, name, value)
+            self._status = {"request": request.id, "state": "cancelled", "label": request.label, "fraction": None}
+
+    def _on_live_message(self, widget: Any, content: Any, buffers: list) -> None:
+        if isinstance(content, dict) and content.get("type") == "cancel":
+            self.cancel()
