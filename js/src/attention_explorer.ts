@@ -2,13 +2,14 @@
  * Attention explorer view (anywidget front end of
  * `interplab_widgets/widgets/attention_explorer.py`).
  *
- * Model → view: `syncTraits` (lib/trait_sync.ts) batches `change:<trait>` events and
- * `apply` gets all dirty traits together, so traits that arrive in one message
- * (tokens with their matrix) are never shown half-updated.
- * View → model: user actions write public traits with `set` + `save_changes`.
- * Hover and the "highlight as" axis are view state and never reach the kernel.
+ * Built on the view shell (lib/view_shell.ts): it batches `change:<trait>` events so traits that
+ * arrive in one message (tokens with their matrix) are never shown half-updated, and every user
+ * action is a request (`shell.request`). Hover and the "highlight as" axis are view state and
+ * never reach the kernel.
  */
-import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
+import { readDetail, readHeadStats, readRoles, readThumbnails } from "./attention/traits";
+import type { AttentionExplorerTraits, DetailMatrix } from "./attention/types";
 import { HeadGrid } from "./components/head_grid";
 import { Header } from "./components/header";
 import { Heatmap } from "./components/heatmap";
@@ -18,9 +19,9 @@ import { TokenLines } from "./components/token_lines";
 import { TokenStrip } from "./components/token_strip";
 import { ATTENTION_HELP } from "./help/attention_explorer";
 import { h } from "./lib/dom";
-import { syncTraits } from "./lib/trait_sync";
-import { readDetail, readHeadStats, readRoles, readStrings, readThumbnails } from "./lib/traits";
-import type { AttentionExplorerTraits, Axis, DetailMatrix } from "./lib/types";
+import { clampIndex, readStrings } from "./lib/traits";
+import type { Axis } from "./lib/types";
+import { ViewShell, viewModule } from "./lib/view_shell";
 
 type Model = AnyModel<AttentionExplorerTraits>;
 type Trait = keyof AttentionExplorerTraits;
@@ -42,8 +43,6 @@ const TRAITS: Trait[] = [
   "_head_stat_names",
   "_head_roles",
   "_detail",
-  "_busy",
-  "_error",
 ];
 
 /** A grid selection made by the user, waiting for its `_detail` to be painted. */
@@ -54,12 +53,8 @@ interface PendingSelection {
 }
 
 class AttentionExplorerView {
-  readonly root: HTMLDivElement;
-  private readonly controller = new AbortController();
-  private readonly stopSync: () => void;
-
+  readonly shell: ViewShell<AttentionExplorerTraits>;
   private readonly header: Header;
-  private readonly help: HelpPanel;
   private readonly textInput: TextInput;
   private readonly strip: TokenStrip;
   private readonly grid: HeadGrid;
@@ -73,14 +68,13 @@ class AttentionExplorerView {
   private hover = -1;
   private axis: Axis = "query";
   private pending: PendingSelection | null = null;
-  /** Problems found by the view itself (bad shapes), by source; shown under `_error`. */
-  private readonly problems = new Map<string, string>();
 
   constructor(
     private readonly model: Model,
     el: HTMLElement,
   ) {
-    const signal = this.controller.signal;
+    this.shell = new ViewShell(model, { name: "attention explorer", className: "ilw-attention-explorer" });
+    const signal = this.shell.signal;
     this.header = new Header(
       {
         onMode: (mode) => this.commit({ mode }),
@@ -108,47 +102,23 @@ class AttentionExplorerView {
       this.caption,
       h("div", { className: "ilw-detail-views" }, [this.heatmap.el, this.lines.el]),
     ]);
-    this.help = new HelpPanel(ATTENTION_HELP, signal);
-    this.header.addHelpToggle(this.help.toggle);
-    this.root = h(
-      "div",
-      // Keep JupyterLab's notebook shortcuts (arrows, Escape, a/b/d…) away from keys pressed in here.
-      // tabindex -1: a click anywhere inside focuses the view, so Escape reaches it.
-      {
-        className: "ilw-attention-explorer ilw-view",
-        attrs: { "data-lm-suppress-shortcuts": "true", tabindex: "-1" },
-      },
-      [
-        this.header.el,
-        this.help.el,
-        this.textInput.el,
-        this.strip.el,
-        h("div", { className: "ilw-main" }, [this.grid.el, this.detailEl]),
-      ],
-    );
-    this.root.addEventListener(
+    this.shell.root.addEventListener(
       "keydown",
       (e) => {
         if (e.key === "Escape") this.unpin();
       },
       { signal },
     );
-    el.appendChild(this.root);
-
-    this.stopSync = syncTraits(model, TRAITS, {
-      name: "attention explorer",
-      apply: (changed) => this.apply(changed),
-      onError: (err) => {
-        this.problems.set("view", `view error: ${err.message}`);
-        this.showErrors();
-      },
-    });
-  }
-
-  destroy(): void {
-    this.stopSync();
-    this.controller.abort();
-    this.root.remove();
+    const layout = {
+      header: this.header,
+      help: new HelpPanel(ATTENTION_HELP, signal),
+      body: [
+        this.textInput.el,
+        this.strip.el,
+        h("div", { className: "ilw-main" }, [this.grid.el, this.detailEl]),
+      ],
+    };
+    this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
   }
 
   // -- model → view -------------------------------------------------------------------
@@ -159,16 +129,12 @@ class AttentionExplorerView {
     const nLayers = Number(m.get("_n_layers")) || 0;
     const nHeads = Number(m.get("_n_heads")) || 0;
     const shape = has("_n_layers", "_n_heads");
-    this.problems.delete("view");
+    const problems = this.shell.problems;
 
     if (has("_model_label")) this.header.setModelName(String(m.get("_model_label") ?? ""));
     if (has("text")) this.textInput.setText(String(m.get("text") ?? ""));
     if (has("_modes", "mode"))
       this.header.setModes(readStrings(m.get("_modes")), String(m.get("mode") ?? ""));
-    if (has("_busy")) {
-      this.header.setBusy(Boolean(m.get("_busy")));
-      this.root.classList.toggle("ilw-is-busy", Boolean(m.get("_busy")));
-    }
     if (has("_tokens")) {
       this.tokens = readStrings(m.get("_tokens"));
       this.hover = -1;
@@ -180,12 +146,12 @@ class AttentionExplorerView {
     if (shape) this.grid.setShape(nLayers, nHeads);
     if (shape || has("_thumbnails")) {
       const thumbs = readThumbnails(m.get("_thumbnails"), nLayers, nHeads);
-      this.problems.set("thumbnails", thumbs.problem);
+      problems.set("thumbnails", thumbs.problem);
       this.grid.setThumbnails(thumbs.value);
     }
     if (shape || has("_head_stats", "_head_stat_names", "_head_roles")) {
       const stats = readHeadStats(m.get("_head_stats"), m.get("_head_stat_names"), nLayers, nHeads);
-      this.problems.set("stats", stats.problem);
+      problems.set("stats", stats.problem);
       this.grid.setInfo(stats.value, readRoles(m.get("_head_roles")));
     }
     if (shape || has("selected_layer", "selected_head")) {
@@ -193,10 +159,9 @@ class AttentionExplorerView {
     }
     if (has("_detail", "_tokens", "_causal")) {
       const detail = readDetail(m.get("_detail"), this.tokens.length);
-      this.problems.set("detail", detail.problem);
+      problems.set("detail", detail.problem);
       this.showDetail(detail.value);
     }
-    this.showErrors();
     this.applyFocus();
     if (has("selected_token")) this.lines.reveal(this.pinned());
     this.reportPaint();
@@ -221,16 +186,14 @@ class AttentionExplorerView {
     }
   }
 
-  private showErrors(): void {
-    const messages = [String(this.model.get("_error") ?? ""), ...this.problems.values()];
-    this.header.setError(messages.filter((s) => s !== "").join("\n"));
-  }
-
-  /** Record click-to-paint time once the `_detail` for the user's last selection is on screen. */
+  /**
+   * Record click-to-paint time once the `_detail` answering the user's last selection is on
+   * screen: a reply to an older request that happens to match does not count.
+   */
   private reportPaint(): void {
     const p = this.pending;
     const d = this.detail;
-    if (!p || !d) return;
+    if (!p || !d || !this.shell.isCurrent()) return;
     const matches =
       d.layer === p.layer && (d.head === p.head || d.head === -1) && d.mode === this.model.get("mode");
     if (!matches) return;
@@ -266,8 +229,7 @@ class AttentionExplorerView {
   // -- view → model -------------------------------------------------------------------
 
   private commit(changes: Partial<AttentionExplorerTraits>): void {
-    for (const [key, value] of Object.entries(changes) as Array<[Trait, never]>) this.model.set(key, value);
-    this.model.save_changes();
+    this.shell.request(changes);
   }
 
   private select(layer: number, head: number): void {
@@ -276,12 +238,14 @@ class AttentionExplorerView {
   }
 
   private move(dLayer: number, dHead: number): void {
-    const clamp = (v: number, n: number) => Math.min(Math.max(v, 0), Math.max(n - 1, 0));
-    const layer = clamp(
+    const layer = clampIndex(
       Number(this.model.get("selected_layer")) + dLayer,
       Number(this.model.get("_n_layers")),
     );
-    const head = clamp(Number(this.model.get("selected_head")) + dHead, Number(this.model.get("_n_heads")));
+    const head = clampIndex(
+      Number(this.model.get("selected_head")) + dHead,
+      Number(this.model.get("_n_heads")),
+    );
     if (layer === this.model.get("selected_layer") && head === this.model.get("selected_head")) return;
     this.select(layer, head);
   }
@@ -295,13 +259,4 @@ class AttentionExplorerView {
   }
 }
 
-function initialize(): void {
-  // All state lives in synced traits; nothing to set up per model.
-}
-
-function render({ model, el }: RenderProps<AttentionExplorerTraits>): () => void {
-  const view = new AttentionExplorerView(model, el);
-  return () => view.destroy();
-}
-
-export default { initialize, render };
+export default viewModule<AttentionExplorerTraits>((model, el) => new AttentionExplorerView(model, el).shell);

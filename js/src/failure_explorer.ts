@@ -6,43 +6,33 @@
  * filterable table of the cases, and for the selected case a side-by-side of the original and
  * perturbed runs inside the model (tokens, top next tokens, logit lens, head attention change).
  *
- * Model → view: `syncTraits` (lib/trait_sync.ts) batches `change:<trait>` events. A side-by-side
- * of another case than the selected one stays on screen dimmed until Python sends the new one.
- * The kind and text filters and the sort order are view state, not traits. View → model:
- * `set` + `save_changes` of `selected_case`.
+ * Built on the view shell (lib/view_shell.ts), which batches `change:<trait>` events and sends
+ * `selected_case` as a request. A side-by-side of another case than the selected one stays on
+ * screen dimmed until Python sends the new one. The kind and text filters and the sort order are
+ * view state, not traits.
  */
-import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
 import { CaseTable } from "./components/case_table";
 import { FailureHeader } from "./components/failure_header";
 import { FailureSummary } from "./components/failure_summary";
 import { HelpPanel } from "./components/help_panel";
 import { SideBySidePanel } from "./components/side_by_side";
+import { readCases, readSideBySide, readSummary } from "./failure/traits";
+import type { FailureCase, FailureExplorerTraits, SideBySide } from "./failure/types";
 import { FAILURE_HELP } from "./help/failure_explorer";
 import { h } from "./lib/dom";
-import { syncTraits } from "./lib/trait_sync";
-import { int, readCases, readSideBySide, readSummary } from "./lib/traits";
-import type { FailureCase, FailureExplorerTraits, SideBySide } from "./lib/types";
+import { int } from "./lib/traits";
+import { ViewShell, viewModule } from "./lib/view_shell";
 
 type Model = AnyModel<FailureExplorerTraits>;
 type Trait = keyof FailureExplorerTraits;
 
-const TRAITS: Trait[] = [
-  "selected_case",
-  "_model_label",
-  "_cases",
-  "_summary",
-  "_side_by_side",
-  "_busy",
-  "_error",
-];
+const TRAITS: Trait[] = ["selected_case", "_model_label", "_cases", "_summary", "_side_by_side"];
 
 class FailureExplorerView {
-  readonly root: HTMLDivElement;
-  private readonly controller = new AbortController();
-  private readonly stopSync: () => void;
+  readonly shell: ViewShell<FailureExplorerTraits>;
 
   private readonly header: FailureHeader;
-  private readonly help: HelpPanel;
   private readonly summary: FailureSummary;
   private readonly table: CaseTable;
   private readonly side: SideBySidePanel;
@@ -51,14 +41,13 @@ class FailureExplorerView {
   private kinds: string[] = [];
   private kind = "";
   private sideBySide: SideBySide | null = null;
-  /** Problems found by the view itself (bad shapes), by source; shown under `_error`. */
-  private readonly problems = new Map<string, string>();
 
   constructor(
     private readonly model: Model,
     el: HTMLElement,
   ) {
-    const signal = this.controller.signal;
+    this.shell = new ViewShell(model, { name: "failure explorer", className: "ilw-failure-explorer" });
+    const signal = this.shell.signal;
     this.header = new FailureHeader();
     this.summary = new FailureSummary((kind) => this.setKind(kind), signal);
     this.table = new CaseTable(
@@ -69,24 +58,8 @@ class FailureExplorerView {
       signal,
     );
     this.side = new SideBySidePanel();
-    this.help = new HelpPanel(FAILURE_HELP, signal);
-    this.header.addHelpToggle(this.help.toggle);
-    this.root = h(
-      "div",
-      // Keep JupyterLab's notebook shortcuts (arrows, Escape…) away from keys pressed in here.
-      {
-        className: "ilw-failure-explorer ilw-view",
-        attrs: { "data-lm-suppress-shortcuts": "true", tabindex: "-1" },
-      },
-      [
-        this.header.el,
-        this.help.el,
-        h("div", { className: "ilw-failure-top" }, [this.summary.el, this.table.el]),
-        this.side.el,
-      ],
-    );
     // Escape anywhere in the widget (the filter box first empties itself) clears the selection.
-    this.root.addEventListener(
+    this.shell.root.addEventListener(
       "keydown",
       (e) => {
         if (e.key !== "Escape") return;
@@ -95,22 +68,12 @@ class FailureExplorerView {
       },
       { signal },
     );
-    el.appendChild(this.root);
-
-    this.stopSync = syncTraits(model, TRAITS, {
-      name: "failure explorer",
-      apply: (changed) => this.apply(changed),
-      onError: (err) => {
-        this.problems.set("view", `view error: ${err.message}`);
-        this.showErrors();
-      },
-    });
-  }
-
-  destroy(): void {
-    this.stopSync();
-    this.controller.abort();
-    this.root.remove();
+    const layout = {
+      header: this.header,
+      help: new HelpPanel(FAILURE_HELP, signal),
+      body: [h("div", { className: "ilw-failure-top" }, [this.summary.el, this.table.el]), this.side.el],
+    };
+    this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
   }
 
   // -- model → view -------------------------------------------------------------------
@@ -119,16 +82,11 @@ class FailureExplorerView {
     const m = this.model;
     const has = (...traits: Trait[]) => traits.some((t) => dirty.has(t));
     const selected = int(m.get("selected_case"), -1);
-    this.problems.delete("view");
 
     if (has("_model_label")) this.header.setModelName(String(m.get("_model_label") ?? ""));
-    if (has("_busy")) {
-      this.header.setBusy(Boolean(m.get("_busy")));
-      this.root.classList.toggle("ilw-is-busy", Boolean(m.get("_busy")));
-    }
     if (has("_cases")) {
       const cases = readCases(m.get("_cases"));
-      this.problems.set("cases", cases.problem);
+      this.shell.problems.set("cases", cases.problem);
       const list = cases.value ?? [];
       this.cases.clear();
       for (const c of list) this.cases.set(c.id, c);
@@ -137,7 +95,7 @@ class FailureExplorerView {
     }
     if (has("_summary")) {
       const summary = readSummary(m.get("_summary"));
-      this.problems.set("summary", summary.problem);
+      this.shell.problems.set("summary", summary.problem);
       this.kinds = (summary.value ?? []).map((k) => k.kind);
       this.summary.set(summary.value ?? []);
       // A filter on a kind that is gone would hide every case.
@@ -146,19 +104,13 @@ class FailureExplorerView {
     if (has("_cases", "selected_case")) this.table.setSelected(selected);
     if (has("_side_by_side")) {
       const sbs = readSideBySide(m.get("_side_by_side"));
-      this.problems.set("side", sbs.problem);
+      this.shell.problems.set("side", sbs.problem);
       this.sideBySide = sbs.value;
     }
     if (has("_side_by_side", "_cases", "selected_case")) {
       const s = this.sideBySide;
       this.side.set(s, selected, s ? this.cases.get(s.caseId) : undefined);
     }
-    this.showErrors();
-  }
-
-  private showErrors(): void {
-    const messages = [String(this.model.get("_error") ?? ""), ...this.problems.values()];
-    this.header.setError(messages.filter((s) => s !== "").join("\n"));
   }
 
   /** The kind filter is view state: the summary marks it, the table applies it. */
@@ -172,8 +124,7 @@ class FailureExplorerView {
 
   private select(id: number): void {
     if (id === int(this.model.get("selected_case"), -1)) return;
-    this.model.set("selected_case", id);
-    this.model.save_changes();
+    this.shell.request({ selected_case: id });
   }
 
   /** Read the selection from the model, so two quick presses move two rows. */
@@ -185,13 +136,4 @@ class FailureExplorerView {
   }
 }
 
-function initialize(): void {
-  // All state lives in synced traits; nothing to set up per model.
-}
-
-function render({ model, el }: RenderProps<FailureExplorerTraits>): () => void {
-  const view = new FailureExplorerView(model, el);
-  return () => view.destroy();
-}
-
-export default { initialize, render };
+export default viewModule<FailureExplorerTraits>((model, el) => new FailureExplorerView(model, el).shell);

@@ -6,11 +6,12 @@
  * chosen token's probability or rank, the top-k of one lens row, every head's attention
  * row for the new token, and one head's full row over the context.
  *
- * Model → view: as in the attention explorer, `syncTraits` (lib/trait_sync.ts) batches
- * `change:<trait>` events and `apply` gets them together. View → model: `set` + `save_changes`.
- * Playing through the steps is view state; it only writes `step`.
+ * Built on the view shell (lib/view_shell.ts), which batches `change:<trait>` events and sends
+ * every user action as a request. Playing through the steps is view state; it only writes
+ * `step`. The slider and the player keep at most one step request in flight: a newer step waits
+ * for the reply to the last one (latest wins), so neither a drag nor a play queues requests.
  */
-import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
 import { GeneratedText } from "./components/generated_text";
 import { HeadGrid } from "./components/head_grid";
 import { HeadRowPanel } from "./components/head_row";
@@ -21,9 +22,10 @@ import { TopKPanel } from "./components/topk_panel";
 import { TracerHeader } from "./components/tracer_header";
 import { TRACER_HELP } from "./help/generation_tracer";
 import { h } from "./lib/dom";
-import { syncTraits } from "./lib/trait_sync";
-import { int, readHeadRow, readLensMatrix, readStepAttention, readStrings, readTopK } from "./lib/traits";
-import type { GenerationTracerTraits, LensData, LensMetric } from "./lib/types";
+import { clampIndex, int, readStrings } from "./lib/traits";
+import { ViewShell, viewModule } from "./lib/view_shell";
+import { readHeadRow, readLensMatrix, readStepAttention, readTopK } from "./tracer/traits";
+import type { GenerationTracerTraits, LensData, LensMetric } from "./tracer/types";
 
 type Model = AnyModel<GenerationTracerTraits>;
 type Trait = keyof GenerationTracerTraits;
@@ -46,17 +48,11 @@ const TRAITS: Trait[] = [
   "_topk",
   "_step_attention",
   "_head_row",
-  "_busy",
-  "_error",
 ];
 
 class GenerationTracerView {
-  readonly root: HTMLDivElement;
-  private readonly controller = new AbortController();
-  private readonly stopSync: () => void;
-
+  readonly shell: ViewShell<GenerationTracerTraits>;
   private readonly header: TracerHeader;
-  private readonly help: HelpPanel;
   private readonly controls: StepControls;
   private readonly text: GeneratedText;
   private readonly lens: LensHeatmap;
@@ -67,17 +63,24 @@ class GenerationTracerView {
 
   private promptTokens: string[] = [];
   private tokens: string[] = [];
-  /** Problems found by the view itself (bad shapes), by source; shown under `_error`. */
-  private readonly problems = new Map<string, string>();
+  /** The request id of the last step sent by the slider or the player. */
+  private stepRequest = 0;
+  /** A step asked for while `stepRequest` was unanswered; sent when the reply arrives. */
+  private queuedStep: number | null = null;
 
   constructor(
     private readonly model: Model,
     el: HTMLElement,
   ) {
-    const signal = this.controller.signal;
+    this.shell = new ViewShell(model, { name: "generation tracer", className: "ilw-generation-tracer" });
+    const signal = this.shell.signal;
     this.header = new TracerHeader((metric) => this.commit({ metric }), signal);
     this.controls = new StepControls(
-      { onStep: (step) => this.commit({ step }), currentStep: () => this.step() },
+      {
+        onStep: (step) => this.requestStep(step),
+        currentStep: () => this.queuedStep ?? this.step(),
+        ready: () => this.stepAnswered(),
+      },
       signal,
     );
     this.text = new GeneratedText((step) => this.commit({ step }), signal);
@@ -95,39 +98,18 @@ class GenerationTracerView {
       this.grid.el,
     ]);
     this.headRow = new HeadRowPanel();
-    this.help = new HelpPanel(TRACER_HELP, signal);
-    this.header.addHelpToggle(this.help.toggle);
-    this.root = h(
-      "div",
-      {
-        className: "ilw-generation-tracer ilw-view",
-        attrs: { "data-lm-suppress-shortcuts": "true", tabindex: "-1" },
-      },
-      [
-        this.header.el,
-        this.help.el,
+    const layout = {
+      header: this.header,
+      help: new HelpPanel(TRACER_HELP, signal),
+      body: [
         this.controls.el,
         this.text.el,
         h("div", { className: "ilw-lens-row" }, [this.lens.el, this.topk.el]),
         h("div", { className: "ilw-attention-row" }, [this.gridBox, this.headRow.el]),
       ],
-    );
-    el.appendChild(this.root);
-
-    this.stopSync = syncTraits(model, TRAITS, {
-      name: "generation tracer",
-      apply: (changed) => this.apply(changed),
-      onError: (err) => {
-        this.problems.set("view", `view error: ${err.message}`);
-        this.showErrors();
-      },
-    });
-  }
-
-  destroy(): void {
-    this.stopSync();
-    this.controller.abort(); // also stops the player
-    this.root.remove();
+    };
+    // Destroying the shell aborts `signal`, which also stops the player.
+    this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
   }
 
   // -- model → view -------------------------------------------------------------------
@@ -138,14 +120,10 @@ class GenerationTracerView {
     const nLayers = Math.max(0, int(m.get("_n_layers"), 0));
     const nHeads = Math.max(0, int(m.get("_n_heads"), 0));
     const nRows = nLayers + 1;
-    this.problems.delete("view");
 
     if (has("_model_label")) this.header.setModelName(String(m.get("_model_label") ?? ""));
     if (has("metric")) this.header.setMetric(String(m.get("metric")));
-    if (has("_busy")) {
-      this.header.setBusy(Boolean(m.get("_busy")));
-      this.root.classList.toggle("ilw-is-busy", Boolean(m.get("_busy")));
-    }
+    if (has("_status")) this.onStatus();
     const tokensChanged = has("_tokens", "_prompt_tokens");
     if (tokensChanged) {
       this.promptTokens = readStrings(m.get("_prompt_tokens"));
@@ -172,7 +150,7 @@ class GenerationTracerView {
     }
     if (lensShape || has("_topk")) {
       const topk = readTopK(m.get("_topk"));
-      this.problems.set("topk", topk.problem);
+      this.shell.problems.set("topk", topk.problem);
       this.topk.set(topk.value, nRows, topk.value ? this.tokens[topk.value.step] : undefined);
     }
 
@@ -192,10 +170,10 @@ class GenerationTracerView {
     }
     if (tokensChanged || has("_head_row")) {
       const row = readHeadRow(m.get("_head_row"), this.promptTokens.length);
-      this.problems.set("head_row", row.problem);
+      this.shell.problems.set("head_row", row.problem);
       const context = row.value ? [...this.promptTokens, ...this.tokens.slice(0, row.value.step)] : [];
       if (row.value && context.length !== row.value.weights.length) {
-        this.problems.set(
+        this.shell.problems.set(
           "head_row",
           `_head_row: step ${row.value.step} is past the ${nSteps} generated tokens`,
         );
@@ -206,13 +184,29 @@ class GenerationTracerView {
       const shown = this.headRow.el.dataset.step;
       this.headRow.el.classList.toggle("ilw-stale", shown !== undefined && shown !== String(step));
     }
-    this.showErrors();
+  }
+
+  /**
+   * `_status` changed. An error or a cancel of the last step (or a later request) stops the
+   * player and drops a waiting step; once the last step is answered, a waiting step goes out and
+   * the player may move on.
+   */
+  private onStatus(): void {
+    const { state, request } = this.shell.status;
+    if ((state === "error" || state === "cancelled") && request >= this.stepRequest) {
+      this.queuedStep = null;
+      this.controls.pause();
+      return;
+    }
+    if (!this.shell.replied(this.stepRequest)) return;
+    if (this.queuedStep !== null) this.requestStep(this.queuedStep);
+    else this.controls.replied();
   }
 
   /** Decode `_step_attention` into the grid's thumbnails, recording its step on the grid box. */
   private readStepAttention(nLayers: number, nHeads: number) {
     const attention = readStepAttention(this.model.get("_step_attention"), nLayers, nHeads);
-    this.problems.set("step_attention", attention.problem);
+    this.shell.problems.set("step_attention", attention.problem);
     if (attention.value) this.gridBox.dataset.step = String(attention.value.step);
     else delete this.gridBox.dataset.step;
     return attention.value?.thumbnails ?? null;
@@ -223,15 +217,10 @@ class GenerationTracerView {
     const probs = readLensMatrix("_lens_probs", m.get("_lens_probs"), Float32Array, nSteps, nRows);
     const ranks = readLensMatrix("_lens_ranks", m.get("_lens_ranks"), Int32Array, nSteps, nRows);
     const entropy = readLensMatrix("_lens_entropy", m.get("_lens_entropy"), Float32Array, nSteps, nRows);
-    this.problems.set("lens_probs", probs.problem);
-    this.problems.set("lens_ranks", ranks.problem);
-    this.problems.set("lens_entropy", entropy.problem);
+    this.shell.problems.set("lens_probs", probs.problem);
+    this.shell.problems.set("lens_ranks", ranks.problem);
+    this.shell.problems.set("lens_entropy", entropy.problem);
     return { nSteps, nRows, probs: probs.value, ranks: ranks.value, entropy: entropy.value };
-  }
-
-  private showErrors(): void {
-    const messages = [String(this.model.get("_error") ?? ""), ...this.problems.values()];
-    this.header.setError(messages.filter((s) => s !== "").join("\n"));
   }
 
   // -- view state ---------------------------------------------------------------------
@@ -247,8 +236,26 @@ class GenerationTracerView {
   // -- view → model -------------------------------------------------------------------
 
   private commit(changes: Partial<GenerationTracerTraits>): void {
-    for (const [key, value] of Object.entries(changes) as Array<[Trait, never]>) this.model.set(key, value);
-    this.model.save_changes();
+    this.shell.request(changes);
+  }
+
+  /** True when no step of the slider or player is waiting for its reply. */
+  private stepAnswered(): boolean {
+    return this.queuedStep === null && this.shell.replied(this.stepRequest);
+  }
+
+  /**
+   * Slider and player: send `step` unless the last step sent is still unanswered; then keep it
+   * (a later one replaces it) until the reply arrives. The same step as the model's is not sent.
+   */
+  private requestStep(step: number): void {
+    if (!this.shell.replied(this.stepRequest)) {
+      this.queuedStep = step;
+      return;
+    }
+    this.queuedStep = null;
+    const id = this.shell.request({ step });
+    if (id !== null) this.stepRequest = id;
   }
 
   private selectHead(layer: number, head: number): void {
@@ -257,23 +264,13 @@ class GenerationTracerView {
 
   private moveHead(dLayer: number, dHead: number): void {
     const m = this.model;
-    const clamp = (v: number, n: number) => Math.min(Math.max(v, 0), Math.max(n - 1, 0));
     const oldLayer = int(m.get("selected_attention_layer"), -1);
     const oldHead = int(m.get("selected_head"), -1);
-    const layer = clamp(Math.max(oldLayer, 0) + dLayer, int(m.get("_n_layers"), 0));
-    const head = clamp(Math.max(oldHead, 0) + dHead, int(m.get("_n_heads"), 0));
+    const layer = clampIndex(Math.max(oldLayer, 0) + dLayer, int(m.get("_n_layers"), 0));
+    const head = clampIndex(Math.max(oldHead, 0) + dHead, int(m.get("_n_heads"), 0));
     if (layer === oldLayer && head === oldHead) return;
     this.selectHead(layer, head);
   }
 }
 
-function initialize(): void {
-  // All state lives in synced traits; nothing to set up per model.
-}
-
-function render({ model, el }: RenderProps<GenerationTracerTraits>): () => void {
-  const view = new GenerationTracerView(model, el);
-  return () => view.destroy();
-}
-
-export default { initialize, render };
+export default viewModule<GenerationTracerTraits>((model, el) => new GenerationTracerView(model, el).shell);

@@ -6,11 +6,13 @@
  * Python, coloured by a label set. Box, lasso or a legend click selects points; Python answers
  * with their contexts and, on request, a probe of the selection vs the rest.
  *
- * Model → view: `syncTraits` (lib/trait_sync.ts) batches `change:<trait>` events. Points of
- * another layer/method than the one asked for stay on screen dimmed until Python sends the new
- * ones. View → model: `set` + `save_changes`, and `send({type: "probe"})`.
+ * Built on the view shell (lib/view_shell.ts), which batches `change:<trait>` events and sends
+ * every user action as a request: layer, method and selection changes, and the probe (the custom
+ * message `{type: "probe", request}`). `color_by` is view state and is saved without a request.
+ * Points of another layer/method than the one asked for stay on screen dimmed until Python sends
+ * the new ones; so do the selection's contexts while a request is unanswered.
  */
-import type { AnyModel, RenderProps } from "@anywidget/types";
+import type { AnyModel } from "@anywidget/types";
 import { contextSnippet } from "./components/context_snippet";
 import { HelpPanel } from "./components/help_panel";
 import { Legend } from "./components/legend";
@@ -20,26 +22,23 @@ import { ScatterView } from "./components/scatter_view";
 import { SelectionPanel } from "./components/selection_panel";
 import { PROJECTION_HELP } from "./help/projection_explorer";
 import { h } from "./lib/dom";
-import { syncTraits } from "./lib/trait_sync";
+import { int, readInts, readStrings } from "./lib/traits";
+import { ViewShell, viewModule } from "./lib/view_shell";
 import {
-  int,
-  readInts,
   readLabelSets,
   readPointSource,
   readPoints,
   readProbe,
-  readProgress,
   readSelectedIds,
   readSelection,
-  readStrings,
-} from "./lib/traits";
+} from "./projection/traits";
 import type {
   DragMode,
   LabelSet,
   PointSource,
   ProjectionExplorerTraits,
   ProjectionPoints,
-} from "./lib/types";
+} from "./projection/types";
 
 type Model = AnyModel<ProjectionExplorerTraits>;
 type Trait = keyof ProjectionExplorerTraits;
@@ -59,18 +58,12 @@ const TRAITS: Trait[] = [
   "_point_source",
   "_selection",
   "_probe",
-  "_progress",
-  "_busy",
-  "_error",
 ];
 
 class ProjectionExplorerView {
-  readonly root: HTMLDivElement;
-  private readonly controller = new AbortController();
-  private readonly stopSync: () => void;
+  readonly shell: ViewShell<ProjectionExplorerTraits>;
 
   private readonly toolbar: ProjectionToolbar;
-  private readonly help: HelpPanel;
   private readonly scatter: ScatterView;
   private readonly legend: Legend;
   private readonly panel: SelectionPanel;
@@ -84,19 +77,18 @@ class ProjectionExplorerView {
   private source: PointSource | null = null;
   /** Selected ids, ascending. */
   private selected: number[] = [];
-  /** Problems found by the view itself (bad shapes), by source; shown under `_error`. */
-  private readonly problems = new Map<string, string>();
 
   constructor(
     private readonly model: Model,
     el: HTMLElement,
   ) {
-    const signal = this.controller.signal;
+    this.shell = new ViewShell(model, { name: "projection explorer", className: "ilw-projection-explorer" });
+    const signal = this.shell.signal;
     this.toolbar = new ProjectionToolbar(
       {
         onLayer: (layer) => this.commit({ selected_layer: layer }),
         onMethod: (method) => this.commit({ method }),
-        onColorBy: (color_by) => this.commit({ color_by }),
+        onColorBy: (color_by) => this.shell.save({ color_by }),
         onMode: (mode) => this.setMode(mode),
         onFit: () => this.scatter.fit(),
       },
@@ -109,30 +101,12 @@ class ProjectionExplorerView {
     this.legend = new Legend((label) => this.selectLabel(label), signal);
     this.panel = new SelectionPanel(
       {
-        onProbe: () => this.model.send({ type: "probe" }),
+        onProbe: () => this.shell.send({ type: "probe" }),
         onHoverPoint: (id) => this.scatter.setHighlight(id),
       },
       signal,
     );
-    this.help = new HelpPanel(PROJECTION_HELP, signal);
-    this.toolbar.addHelpToggle(this.help.toggle);
-    this.root = h(
-      "div",
-      // Keep JupyterLab's notebook shortcuts (Escape…) away from keys pressed in here.
-      {
-        className: "ilw-projection-explorer ilw-view",
-        attrs: { "data-lm-suppress-shortcuts": "true", tabindex: "-1" },
-      },
-      [
-        this.toolbar.el,
-        this.help.el,
-        h("div", { className: "ilw-projection-main" }, [
-          this.scatter.el,
-          h("div", { className: "ilw-projection-side" }, [this.legend.el, this.panel.el]),
-        ]),
-      ],
-    );
-    this.root.addEventListener(
+    this.shell.root.addEventListener(
       "keydown",
       (e) => {
         if (e.key !== "Escape") return;
@@ -141,23 +115,18 @@ class ProjectionExplorerView {
       },
       { signal },
     );
-    el.appendChild(this.root);
     this.setMode("pan");
-
-    this.stopSync = syncTraits(model, TRAITS, {
-      name: "projection explorer",
-      apply: (changed) => this.apply(changed),
-      onError: (err) => {
-        this.problems.set("view", `view error: ${err.message}`);
-        this.showErrors();
-      },
-    });
-  }
-
-  destroy(): void {
-    this.stopSync();
-    this.controller.abort();
-    this.root.remove();
+    const layout = {
+      header: this.toolbar,
+      help: new HelpPanel(PROJECTION_HELP, signal),
+      body: [
+        h("div", { className: "ilw-projection-main" }, [
+          this.scatter.el,
+          h("div", { className: "ilw-projection-side" }, [this.legend.el, this.panel.el]),
+        ]),
+      ],
+    };
+    this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
   }
 
   // -- model → view -------------------------------------------------------------------
@@ -169,26 +138,16 @@ class ProjectionExplorerView {
     const method = String(m.get("method") ?? "");
     const colorBy = String(m.get("color_by") ?? "");
     const n = Math.max(0, int(m.get("_n_points"), 0));
-    this.problems.delete("view");
 
     if (has("_model_label")) this.toolbar.setModelName(String(m.get("_model_label") ?? ""));
     if (has("_layers", "selected_layer")) this.toolbar.setLayers(readInts(m.get("_layers")), layer);
     if (has("_methods", "method")) this.toolbar.setMethods(readStrings(m.get("_methods")), method);
-    if (has("_busy")) {
-      this.toolbar.setBusy(Boolean(m.get("_busy")));
-      this.root.classList.toggle("ilw-is-busy", Boolean(m.get("_busy")));
-    }
-    if (has("_progress")) {
-      const progress = readProgress(m.get("_progress"));
-      this.problems.set("progress", progress.problem);
-      this.toolbar.setProgress(progress.value);
-    }
 
     const nChanged = has("_n_points");
     const pointsChanged = nChanged || has("_points");
     if (pointsChanged) {
       const points = readPoints(m.get("_points"), n);
-      this.problems.set("points", points.problem);
+      this.shell.problems.set("points", points.problem);
       this.points = points.value;
       const key = points.value ? `${points.value.layer}/${points.value.method}` : "";
       this.scatter.setPoints(points.value, key !== this.pointsKey || nChanged);
@@ -197,7 +156,7 @@ class ProjectionExplorerView {
     const labelsChanged = nChanged || has("_label_sets");
     if (labelsChanged) {
       const sets = readLabelSets(m.get("_label_sets"), n);
-      this.problems.set("labels", sets.problem);
+      this.shell.problems.set("labels", sets.problem);
       this.labelSets = sets.value ?? [];
     }
     const colourChanged = labelsChanged || has("color_by");
@@ -207,7 +166,7 @@ class ProjectionExplorerView {
         colorBy,
       );
       this.colourSet = this.labelSets.find((s) => s.name === colorBy) ?? null;
-      this.problems.set(
+      this.shell.problems.set(
         "color_by",
         colorBy !== "" && this.colourSet === null ? `color_by: no label set named "${colorBy}"` : "",
       );
@@ -216,7 +175,7 @@ class ProjectionExplorerView {
     const selectionChanged = nChanged || has("selected_points");
     if (selectionChanged) {
       const ids = readSelectedIds(m.get("selected_points"), n);
-      this.problems.set("selected", ids.problem);
+      this.shell.problems.set("selected", ids.problem);
       this.selected = ids.value ?? [];
     }
     if (pointsChanged || colourChanged || selectionChanged) this.recolour();
@@ -224,25 +183,26 @@ class ProjectionExplorerView {
     if (has("_texts")) this.texts = readStrings(m.get("_texts"));
     if (nChanged || has("_point_source")) {
       const source = readPointSource(m.get("_point_source"), n);
-      this.problems.set("source", source.problem);
+      this.shell.problems.set("source", source.problem);
       this.source = source.value;
     }
     if (selectionChanged || colourChanged) this.panel.setSelection(this.selected, this.colourSet);
-    if (selectionChanged || colourChanged || has("_selection", "_texts")) {
+    if (selectionChanged || colourChanged || has("_selection", "_texts", "_status", "_request")) {
       const summary = readSelection(m.get("_selection"));
-      this.problems.set("selection", summary.problem);
-      const stale = summary.value !== null && summary.value.count !== this.selected.length;
+      this.shell.problems.set("selection", summary.problem);
+      // Contexts of another selection (or a reply to an older request) are dimmed.
+      const stale =
+        summary.value !== null && (summary.value.count !== this.selected.length || !this.shell.isCurrent());
       this.panel.setContexts(summary.value, this.texts, this.colourSet, stale);
     }
     if (has("_probe")) {
       const probe = readProbe(m.get("_probe"));
-      this.problems.set("probe", probe.problem);
+      this.shell.problems.set("probe", probe.problem);
       this.panel.setProbe(probe.value);
     }
 
     const p = this.points;
     this.scatter.setStale(p !== null && (p.layer !== layer || p.method !== method));
-    this.showErrors();
   }
 
   /** Upload colours and selection flags for the current points (n × 4 bytes). */
@@ -280,19 +240,10 @@ class ProjectionExplorerView {
     ];
   }
 
-  private showErrors(): void {
-    const messages = [String(this.model.get("_error") ?? ""), ...this.problems.values()];
-    this.toolbar.setError(messages.filter((s) => s !== "").join("\n"));
-  }
-
   // -- view → model -------------------------------------------------------------------
 
   private commit(changes: Partial<ProjectionExplorerTraits>): void {
-    const m = this.model;
-    const entries = Object.entries(changes) as Array<[Trait, never]>;
-    if (entries.every(([key, value]) => m.get(key) === value)) return;
-    for (const [key, value] of entries) m.set(key, value);
-    m.save_changes();
+    this.shell.request(changes);
   }
 
   /** Write `ids` (ascending) as the selection, unless it already is. */
@@ -315,13 +266,6 @@ class ProjectionExplorerView {
   }
 }
 
-function initialize(): void {
-  // All state lives in synced traits; nothing to set up per model.
-}
-
-function render({ model, el }: RenderProps<ProjectionExplorerTraits>): () => void {
-  const view = new ProjectionExplorerView(model, el);
-  return () => view.destroy();
-}
-
-export default { initialize, render };
+export default viewModule<ProjectionExplorerTraits>(
+  (model, el) => new ProjectionExplorerView(model, el).shell,
+);

@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it } from "vitest";
+import type { DetailMatrix } from "../src/attention/types";
 import { maxPool } from "../src/components/heatmap";
 import { focusEdges, topEdges } from "../src/components/token_lines";
-import type { DetailMatrix } from "../src/lib/types";
 import { causalPattern, flush } from "./fake_model";
 import { mount } from "./mount";
 
@@ -58,13 +58,21 @@ describe("detail panel", () => {
     expect(q(".ilw-token-count")?.textContent).toBe("2 tokens");
   });
 
-  it("records click-to-paint time once the matching _detail is painted", async () => {
+  it("records click-to-paint time once the reply with the matching _detail is painted", async () => {
     const { model, q } = mount();
     const detail = q(".ilw-detail") as HTMLElement;
     q('.ilw-head-cell[data-layer="1"][data-head="3"]')?.click();
+    const first = model.get("_request");
     await flush();
     expect(detail.dataset.paintMs).toBeUndefined(); // still showing L0 H0
+    q('.ilw-head-cell[data-layer="2"][data-head="0"]')?.click();
+    q('.ilw-head-cell[data-layer="1"][data-head="3"]')?.click();
+    // The reply to the first click matches the selection but answers an older request.
     model.set("_detail", { layer: 1, head: 3, mode: "raw", pattern: causalPattern(4) });
+    model.reply("done", { request: first });
+    await flush();
+    expect(detail.dataset.paintMs).toBeUndefined();
+    model.reply("done");
     await flush();
     expect(Number(detail.dataset.paintMs)).toBeGreaterThanOrEqual(0);
   });

@@ -79,7 +79,7 @@ describe("attention explorer view", () => {
     const { model, q } = mount();
     const busy = q(".ilw-busy") as HTMLElement;
     expect(busy.hidden).toBe(true);
-    model.set("_busy", true);
+    model.set("_status", { request: 0, state: "running", label: "attention", fraction: null });
     await flush();
     expect(busy.hidden).toBe(false);
     q('.ilw-head-cell[data-layer="1"][data-head="1"]')?.click();

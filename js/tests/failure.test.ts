@@ -1,6 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
-import { readCases, readSideBySide, readSummary } from "../src/lib/traits";
-import type { CaseWire } from "../src/lib/types";
+import { readCases, readSideBySide, readSummary } from "../src/failure/traits";
+import type { CaseWire } from "../src/failure/types";
 import { CASES, HEAD_DIFF, HEADS, LAYERS, mountFailure, run, sideBySide } from "./failure_fixture";
 import { flush, wire } from "./fake_model";
 import { key } from "./mount";
@@ -422,9 +422,9 @@ describe("failure explorer view", () => {
     expect(error).not.toHaveBeenCalled();
   });
 
-  it("shows _busy and cleans up its listeners", async () => {
+  it("shows busy while Python runs and cleans up its listeners", async () => {
     const { model, el, cleanup } = mountFailure();
-    model.set("_busy", true);
+    model.reply("running");
     await flush();
     expect(el.firstElementChild?.classList.contains("ilw-is-busy")).toBe(true);
     expect(el.querySelector<HTMLElement>(".ilw-busy")?.hidden).toBe(false);

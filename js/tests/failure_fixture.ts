@@ -1,13 +1,13 @@
 /** Example state and mounting for the failure explorer view. */
 import type { RenderProps } from "@anywidget/types";
-import widget from "../src/failure_explorer";
 import type {
   CaseWire,
   FailureExplorerTraits,
   FailureRunWire,
   KindSummaryWire,
   SideBySideWire,
-} from "../src/lib/types";
+} from "../src/failure/types";
+import widget from "../src/failure_explorer";
 import { FakeModel, wire } from "./fake_model";
 
 function testCase(c: Partial<CaseWire> & Pick<CaseWire, "id" | "kind" | "passed" | "effect">): CaseWire {
@@ -109,7 +109,8 @@ export function failureState(overrides: Partial<FailureExplorerTraits> = {}): Fa
     _cases: CASES,
     _summary: SUMMARY,
     _side_by_side: sideBySide(),
-    _busy: false,
+    _request: 0,
+    _status: { request: 0, state: "done", label: "", fraction: null },
     _error: "",
     ...overrides,
   };

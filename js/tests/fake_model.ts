@@ -3,7 +3,8 @@
  * `change:<name>` events fired synchronously on set, as Backbone does.
  */
 import type { AnyModel } from "@anywidget/types";
-import type { AttentionExplorerTraits, WireArray, WireDtype } from "../src/lib/types";
+import type { AttentionExplorerTraits } from "../src/attention/types";
+import type { WireArray, WireDtype } from "../src/lib/types";
 
 // biome-ignore lint/suspicious/noExplicitAny: the same handler type as AnyModel's EventHandler
 type Handler = (...args: any[]) => void;
@@ -61,6 +62,16 @@ export class FakeModel<T extends ObjectHash = AttentionExplorerTraits> implement
     for (const handler of [...(this.handlers.get(event) ?? [])]) handler(...args);
   }
 
+  /**
+   * Answer as Python does: `_status` for request `request` (default: the latest `_request`).
+   * Set outside any view, so the change arrives as from the kernel.
+   */
+  reply(state = "done", extra: { request?: number; label?: string; fraction?: number | null } = {}): void {
+    const request = extra.request ?? Number(this.state._request ?? 0);
+    const status = { request, state, label: extra.label ?? "", fraction: extra.fraction ?? null };
+    this.set("_status" as keyof T, status as T[keyof T]);
+  }
+
   /** Number of handlers still registered (to check cleanup). */
   listenerCount(): number {
     let n = 0;
@@ -113,7 +124,8 @@ export function exampleState(overrides: Partial<AttentionExplorerTraits> = {}): 
     _head_stat_names: ["entropy", "first_token"],
     _head_roles: [{ layer: 1, head: 2, role: "previous_token", score: 0.9 }],
     _detail: { layer: 0, head: 0, mode: "raw", pattern: causalPattern(tokens.length) },
-    _busy: false,
+    _request: 0,
+    _status: { request: 0, state: "done", label: "", fraction: null },
     _error: "",
     ...overrides,
   };

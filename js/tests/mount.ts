@@ -1,7 +1,7 @@
 /** Render the attention explorer into a fresh element against a FakeModel. */
 import type { RenderProps } from "@anywidget/types";
+import type { AttentionExplorerTraits } from "../src/attention/types";
 import widget from "../src/attention_explorer";
-import type { AttentionExplorerTraits } from "../src/lib/types";
 import { exampleState, FakeModel } from "./fake_model";
 
 export function mount(overrides: Partial<AttentionExplorerTraits> = {}) {

@@ -238,15 +238,15 @@ describe("patching explorer view", () => {
     expect(tooltip.children).toHaveLength(0);
   });
 
-  it("shows _busy and _error", async () => {
+  it("shows busy while Python runs, and _error", async () => {
     const { model, q, el } = mountPatching();
-    model.set("_busy", true);
+    model.reply("running");
     model.set("_error", "prompts differ in length");
     await flush();
     expect(el.firstElementChild?.classList.contains("ilw-is-busy")).toBe(true);
     expect(q(".ilw-busy")?.hidden).toBe(false);
     expect(q(".ilw-error")?.textContent).toBe("prompts differ in length");
-    model.set("_busy", false);
+    model.reply("error");
     model.set("_error", "");
     await flush();
     expect(el.firstElementChild?.classList.contains("ilw-is-busy")).toBe(false);

@@ -1,6 +1,6 @@
 /** Example state and mounting for the patching explorer view. */
 import type { RenderProps } from "@anywidget/types";
-import type { PatchCellWire, PatchingExplorerTraits } from "../src/lib/types";
+import type { PatchCellWire, PatchingExplorerTraits } from "../src/patching/types";
 import widget from "../src/patching_explorer";
 import { FakeModel, wire } from "./fake_model";
 
@@ -60,7 +60,8 @@ export function patchingState(overrides: Partial<PatchingExplorerTraits> = {}): 
       effects: wire("float32", [ROWS.length, CLEAN.length], new Float32Array(EFFECTS.flat())),
     },
     _cell: exampleCell(),
-    _busy: false,
+    _request: 0,
+    _status: { request: 0, state: "done", label: "", fraction: null },
     _error: "",
     ...overrides,
   };

@@ -66,7 +66,7 @@ describe("projection explorer view", () => {
     expect(q(".ilw-legend-other")?.textContent).toBe("unlabelled1");
     expect(q(".ilw-selection-count")?.textContent).toBe("0 points selected");
     expect(q<HTMLButtonElement>("button.ilw-probe-selection")?.disabled).toBe(true);
-    expect(q(".ilw-progress")?.hidden).toBe(true);
+    expect(q(".ilw-busy")?.hidden).toBe(true);
     expect(q(".ilw-error")?.hidden).toBe(true);
   });
 
@@ -231,7 +231,10 @@ describe("projection explorer view", () => {
     await flush();
     expect(button.disabled).toBe(false);
     button.click();
-    expect(model.sent).toEqual([{ type: "probe" }]);
+    // A request like any other: a new `_request` id, saved, then the message carrying it.
+    expect(model.sent).toEqual([{ type: "probe", request: 1 }]);
+    expect(model.get("_request")).toBe(1);
+    expect(q(".ilw-busy")?.hidden).toBe(false);
     model.set("_probe", { status: "running", message: "" });
     await flush();
     expect(button.disabled).toBe(true);
@@ -351,27 +354,29 @@ describe("projection explorer view", () => {
     expect(model.saveCount).toBe(4);
   });
 
-  it("shows _progress as a bar, indeterminate for -1, and _busy/_error", async () => {
+  it("shows _status progress as a bar, indeterminate for null, and _error", async () => {
     const { model, q, el } = mountProjection();
-    const bar = q(".ilw-progress") as HTMLElement;
-    model.set("_progress", { label: "UMAP layer 6", fraction: 0.25 });
-    model.set("_busy", true);
+    const busy = q(".ilw-busy") as HTMLElement;
+    const bar = q(".ilw-progress") as HTMLProgressElement;
+    expect(busy.hidden).toBe(true);
+    model.reply("running", { label: "UMAP layer 6", fraction: 0.25 });
     model.set("_error", "out of memory");
     await flush();
-    expect(bar.hidden).toBe(false);
-    expect(q(".ilw-progress-label")?.textContent).toBe("UMAP layer 6");
-    expect(bar.querySelector("progress")?.getAttribute("value")).toBe("0.25");
+    expect(busy.hidden).toBe(false);
+    expect(q(".ilw-busy-label")?.textContent).toBe("UMAP layer 6");
+    expect(bar.getAttribute("value")).toBe("0.25");
+    expect(bar.dataset.fraction).toBe("0.25");
     expect(el.firstElementChild?.classList.contains("ilw-is-busy")).toBe(true);
-    expect(q(".ilw-busy")?.hidden).toBe(false);
     expect(q(".ilw-error")?.textContent).toBe("out of memory");
-    model.set("_progress", { label: "harvesting", fraction: -1 });
+    model.reply("running", { label: "harvesting", fraction: null });
     await flush();
-    expect(bar.querySelector("progress")?.hasAttribute("value")).toBe(false);
-    model.set("_progress", {});
-    model.set("_busy", false);
+    expect(bar.hasAttribute("value")).toBe(false);
+    expect(bar.dataset.fraction).toBe("");
+    model.reply("done");
     model.set("_error", "");
     await flush();
-    expect(bar.hidden).toBe(true);
+    expect(busy.hidden).toBe(true);
+    expect(el.firstElementChild?.classList.contains("ilw-is-busy")).toBe(false);
     expect(q(".ilw-error")?.hidden).toBe(true);
   });
 
@@ -386,7 +391,7 @@ describe("projection explorer view", () => {
     model.set("_point_source", { text: wire("int32", [2], new Int32Array(2)), start: 1, end: 2 } as never);
     model.set("_selection", { count: 2, contexts: [{ point: "a" }] } as never);
     model.set("_probe", { status: "finished", message: "" } as never);
-    model.set("_progress", { label: "x", fraction: 2 });
+    model.set("_status", { request: 0, state: "running", label: "x", fraction: 2 });
     model.set("selected_points", [1, 99, -1]);
     await flush();
     expect(banner()).toMatch(/_points\.xy has 3 points but _n_points is 6/);
@@ -395,7 +400,7 @@ describe("projection explorer view", () => {
     expect(banner()).toMatch(/_point_source\.text: expected int32 \[6\], got \[2\]/);
     expect(banner()).toMatch(/_selection\.contexts: expected \[\{point, text, start, end\}\]/);
     expect(banner()).toMatch(/_probe\.status must be one of running, done, error/);
-    expect(banner()).toMatch(/_progress\.fraction must be a number in 0\.\.1, or -1/);
+    expect(banner()).toMatch(/_status\.fraction must be a number in 0\.\.1, or null/);
     expect(banner()).toMatch(/selected_points: 2 ids are not points 0\.\.5/);
     expect(banner()).toMatch(/color_by: no label set named "pos"/);
     expect(banner()).not.toMatch(/view error/);

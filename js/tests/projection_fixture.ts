@@ -1,7 +1,7 @@
 /** Example state and mounting for the projection explorer view. */
 import type { RenderProps } from "@anywidget/types";
 import { DEFAULT_HEIGHT, DEFAULT_WIDTH, fitView, toScreen } from "../src/components/scatter_view";
-import type { ProjectionExplorerTraits } from "../src/lib/types";
+import type { ProjectionExplorerTraits } from "../src/projection/types";
 import widget from "../src/projection_explorer";
 import { FakeModel, wire } from "./fake_model";
 
@@ -58,8 +58,8 @@ export function projectionState(overrides: Partial<ProjectionExplorerTraits> = {
     },
     _selection: {},
     _probe: {},
-    _progress: {},
-    _busy: false,
+    _request: 0,
+    _status: { request: 0, state: "done", label: "", fraction: null },
     _error: "",
     ...overrides,
   };

@@ -197,7 +197,7 @@ describe("generation tracer view", () => {
     expect(banner.hidden).toBe(true);
   });
 
-  it("play advances step every interval and stops at the end", async () => {
+  it("play advances step every interval (once answered) and stops at the end", async () => {
     vi.useFakeTimers();
     const { model, q } = mountTracer();
     const play = q(".ilw-play") as HTMLButtonElement;
@@ -205,20 +205,102 @@ describe("generation tracer view", () => {
     expect(play.getAttribute("aria-pressed")).toBe("true");
     await vi.advanceTimersByTimeAsync(PLAY_INTERVAL_MS);
     expect(model.get("step")).toBe(2);
+    model.reply();
     await vi.advanceTimersByTimeAsync(PLAY_INTERVAL_MS);
     expect(model.get("step")).toBe(3);
     expect(play.getAttribute("aria-pressed")).toBe("false");
+    model.reply();
     await vi.advanceTimersByTimeAsync(5 * PLAY_INTERVAL_MS);
     expect(model.get("step")).toBe(3);
     expect(vi.getTimerCount()).toBe(0);
     // from the end, play starts over
     play.click();
     expect(model.get("step")).toBe(0);
+    model.reply();
     await vi.advanceTimersByTimeAsync(PLAY_INTERVAL_MS);
     expect(model.get("step")).toBe(1);
+    model.reply();
     play.click(); // pause
     await vi.advanceTimersByTimeAsync(3 * PLAY_INTERVAL_MS);
     expect(model.get("step")).toBe(1);
+  });
+
+  it("play moves on only after the reply to the previous step arrives, one request at a time", async () => {
+    vi.useFakeTimers();
+    const { model, q } = mountTracer({ step: 0 });
+    (q(".ilw-play") as HTMLButtonElement).click();
+    await vi.advanceTimersByTimeAsync(PLAY_INTERVAL_MS);
+    expect(model.get("step")).toBe(1);
+    const first = model.get("_request");
+    expect(first).toBe(1);
+    // Python is slow: however many intervals pass, no further step is asked for.
+    await vi.advanceTimersByTimeAsync(5 * PLAY_INTERVAL_MS);
+    expect(model.get("step")).toBe(1);
+    expect(model.saveCount).toBe(1);
+    // Progress of the running step is not its reply.
+    model.reply("running", { fraction: 0.5 });
+    await vi.advanceTimersByTimeAsync(PLAY_INTERVAL_MS);
+    expect(model.get("step")).toBe(1);
+    // A reply to an older request is not the reply either.
+    model.reply("done", { request: first - 1 });
+    await vi.advanceTimersByTimeAsync(PLAY_INTERVAL_MS);
+    expect(model.get("step")).toBe(1);
+    // The reply arrives: the waiting player moves on at once.
+    model.reply("done", { request: first });
+    await vi.advanceTimersByTimeAsync(0);
+    expect(model.get("step")).toBe(2);
+    expect(model.get("_request")).toBe(2);
+    expect(model.saveCount).toBe(2);
+  });
+
+  it("a cancel or an error of the playing step stops the player", async () => {
+    vi.useFakeTimers();
+    const { model, q } = mountTracer({ step: 0 });
+    const play = q(".ilw-play") as HTMLButtonElement;
+    play.click();
+    await vi.advanceTimersByTimeAsync(PLAY_INTERVAL_MS);
+    expect(model.get("step")).toBe(1);
+    (q(".ilw-cancel") as HTMLButtonElement).click();
+    expect(model.sent).toEqual([{ type: "cancel" }]);
+    // Python restores the step of its last answer and reports the cancel.
+    model.set("step", 0);
+    model.reply("cancelled");
+    await vi.advanceTimersByTimeAsync(3 * PLAY_INTERVAL_MS);
+    expect(play.getAttribute("aria-pressed")).toBe("false");
+    expect(model.get("step")).toBe(0);
+    expect(q(".ilw-busy")?.hidden).toBe(true);
+    play.click();
+    await vi.advanceTimersByTimeAsync(PLAY_INTERVAL_MS);
+    expect(model.get("step")).toBe(1);
+    model.reply("error");
+    await vi.advanceTimersByTimeAsync(3 * PLAY_INTERVAL_MS);
+    expect(play.getAttribute("aria-pressed")).toBe("false");
+    expect(model.get("step")).toBe(1);
+  });
+
+  it("a slider drag keeps one step request in flight and sends the last value when answered", async () => {
+    const { model, q } = mountTracer({ step: 0 });
+    const slider = q<HTMLInputElement>("input.ilw-step") as HTMLInputElement;
+    const drag = (value: number) => {
+      slider.value = String(value);
+      slider.dispatchEvent(new Event("input", { bubbles: true }));
+    };
+    drag(1);
+    expect(model.get("step")).toBe(1);
+    expect(model.saveCount).toBe(1);
+    drag(2);
+    drag(3);
+    drag(2);
+    expect(model.saveCount).toBe(1); // waiting for the reply to step 1
+    model.reply();
+    await flush();
+    expect(model.get("step")).toBe(2); // the last value of the drag, once
+    expect(model.saveCount).toBe(2);
+    model.reply();
+    await flush();
+    expect(model.saveCount).toBe(2);
+    drag(2); // the model's step already: nothing to send
+    expect(model.saveCount).toBe(2);
   });
 
   it("cleanup stops the player and removes listeners and DOM", async () => {

@@ -1,7 +1,7 @@
 /** Example state and mounting for the generation tracer view. */
 import type { RenderProps } from "@anywidget/types";
 import widget from "../src/generation_tracer";
-import type { GenerationTracerTraits } from "../src/lib/types";
+import type { GenerationTracerTraits } from "../src/tracer/types";
 import { FakeModel, HALF, wire } from "./fake_model";
 
 export const N_LAYERS = 3;
@@ -42,7 +42,8 @@ export function tracerState(overrides: Partial<GenerationTracerTraits> = {}): Ge
     },
     _step_attention: { step: 1, thumbnails: wire("uint8", [N_LAYERS, N_HEADS, t], thumbs) },
     _head_row: { step: 1, layer: 0, head: 1, weights: wire("float16", [3], weights) },
-    _busy: false,
+    _request: 0,
+    _status: { request: 0, state: "done", label: "", fraction: null },
     _error: "",
     ...overrides,
   };

@@ -5,10 +5,11 @@
  * elements in the new order and filtering toggles `hidden`, so a thousand cases stay cheap.
  * Arrow keys walk the rows as they are shown (sort order, filters applied); Escape is the view's.
  */
+
+import type { FailureCase } from "../failure/types";
 import { divergingColour } from "../lib/colormap";
 import { h } from "../lib/dom";
 import { visibleToken } from "../lib/token_text";
-import type { FailureCase } from "../lib/types";
 import { formatEffect, formatPercent, plural } from "./failure_format";
 
 export type SortKey = "id" | "passed" | "kind" | "prompt" | "top" | "effect";

@@ -1,4 +1,4 @@
-/** The failure explorer's header: model name, how many cases failed, busy indicator and error banner. */
+/** The failure explorer's header: model name, how many cases failed (busy and errors: the view shell). */
 import { h } from "../lib/dom";
 import { plural } from "./failure_format";
 
@@ -6,26 +6,14 @@ export class FailureHeader {
   readonly el: HTMLDivElement;
   private readonly modelName: HTMLSpanElement;
   private readonly counts: HTMLSpanElement;
-  private readonly busy: HTMLSpanElement;
-  private readonly error: HTMLDivElement;
-  private readonly bar: HTMLDivElement;
+  /** The bar of controls; the view shell adds its busy indicator and the help toggle. */
+  readonly bar: HTMLDivElement;
 
   constructor() {
     this.modelName = h("span", { className: "ilw-model-name" });
     this.counts = h("span", { className: "ilw-failure-counts" });
-    this.busy = h("span", {
-      className: "ilw-busy",
-      text: "computing…",
-      attrs: { role: "status", hidden: "" },
-    });
-    this.error = h("div", { className: "ilw-error", attrs: { role: "alert", hidden: "" } });
-    this.bar = h("div", { className: "ilw-header-bar" }, [this.modelName, this.counts, this.busy]);
-    this.el = h("div", { className: "ilw-header" }, [this.bar, this.error]);
-  }
-
-  /** Put the view's help toggle (components/help_panel.ts) at the end of the header bar. */
-  addHelpToggle(toggle: HTMLElement): void {
-    this.bar.appendChild(toggle);
+    this.bar = h("div", { className: "ilw-header-bar" }, [this.modelName, this.counts]);
+    this.el = h("div", { className: "ilw-header" }, [this.bar]);
   }
 
   setModelName(name: string): void {
@@ -36,15 +24,5 @@ export class FailureHeader {
   setCounts(n: number, failed: number): void {
     this.counts.textContent = `${plural(n, "case")} · ${failed.toLocaleString("en-US")} failed`;
     this.counts.classList.toggle("ilw-has-failures", failed > 0);
-  }
-
-  setBusy(busy: boolean): void {
-    this.busy.hidden = !busy;
-  }
-
-  /** Show `message` in the banner; hide it when empty. */
-  setError(message: string): void {
-    this.error.textContent = message;
-    this.error.hidden = message === "";
   }
 }

@@ -3,9 +3,10 @@
  * that differ from the other run marked, its top next tokens, and the logit lens at the answer
  * position, one row per lens row with the top-1 token and a bar for the target's probability.
  */
+
+import type { FailureRun } from "../failure/types";
 import { h } from "../lib/dom";
 import { visibleToken } from "../lib/token_text";
-import type { FailureRun } from "../lib/types";
 import { formatPercent } from "./failure_format";
 import { lensRowLabel } from "./lens_heatmap";
 import { quoteToken } from "./patch_labels";

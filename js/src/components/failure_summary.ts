@@ -3,8 +3,9 @@
  * mean effect) under an "all kinds" row. Clicking a kind filters the cases table to it; clicking
  * it again or the "all" row clears the filter. Rows are focusable and answer Enter and Space too.
  */
+
+import type { KindSummary } from "../failure/types";
 import { h } from "../lib/dom";
-import type { KindSummary } from "../lib/types";
 import { formatEffect, formatPercent } from "./failure_format";
 
 const COLUMNS = ["kind", "cases", "failed", "failure rate", "mean effect"];

@@ -3,9 +3,10 @@
  * attention from the last token changed between the two runs (0 white → 1 dark), with the
  * value in its tooltip, a colour legend and the head that changed most named below.
  */
+
+import type { HeadDiff } from "../failure/types";
 import { cssColour } from "../lib/colormap";
 import { h } from "../lib/dom";
-import type { HeadDiff } from "../lib/types";
 
 export class HeadDiffGrid {
   readonly el: HTMLDivElement;

@@ -4,7 +4,7 @@
  */
 import { h } from "../lib/dom";
 import { visibleToken } from "../lib/token_text";
-import type { HeadRow } from "../lib/types";
+import type { HeadRow } from "../tracer/types";
 import { formatWeight } from "./heatmap";
 
 export class HeadRowPanel {

@@ -1,6 +1,6 @@
 /**
- * The header: model name, token count, mode select, "highlight as" toggle, busy
- * indicator and error banner.
+ * The header: model name, token count, mode select and "highlight as" toggle. The view shell
+ * adds its busy indicator and error banner.
  */
 import { h } from "../lib/dom";
 import type { Axis } from "../lib/types";
@@ -14,25 +14,18 @@ let instances = 0;
 
 export class Header {
   readonly el: HTMLDivElement;
-  readonly error: HTMLDivElement;
   private readonly modelName: HTMLSpanElement;
   private readonly tokenCount: HTMLSpanElement;
   private readonly modeSelect: HTMLSelectElement;
-  private readonly busy: HTMLSpanElement;
   private modes: string[] = [];
-  private readonly bar: HTMLDivElement;
+  /** The bar of controls; the view shell adds its busy indicator and the help toggle. */
+  readonly bar: HTMLDivElement;
 
   constructor(callbacks: HeaderCallbacks, signal: AbortSignal) {
     this.modelName = h("span", { className: "ilw-model-name" });
     this.tokenCount = h("span", { className: "ilw-token-count" });
     this.modeSelect = h("select", { className: "ilw-mode", attrs: { "aria-label": "Detail mode" } });
     this.modeSelect.addEventListener("change", () => callbacks.onMode(this.modeSelect.value), { signal });
-    this.busy = h("span", {
-      className: "ilw-busy",
-      text: "computing…",
-      attrs: { role: "status", hidden: "" },
-    });
-    this.error = h("div", { className: "ilw-error", attrs: { role: "alert", hidden: "" } });
 
     // Radio names must be unique per rendered view, or two outputs of one widget would share a group.
     const group = `ilw-axis-${++instances}`;
@@ -56,14 +49,8 @@ export class Header {
       this.tokenCount,
       modeLabel,
       axisToggle,
-      this.busy,
     ]);
-    this.el = h("div", { className: "ilw-header" }, [this.bar, this.error]);
-  }
-
-  /** Put the view's help toggle (components/help_panel.ts) at the end of the header bar. */
-  addHelpToggle(toggle: HTMLElement): void {
-    this.bar.appendChild(toggle);
+    this.el = h("div", { className: "ilw-header" }, [this.bar]);
   }
 
   setModelName(name: string): void {
@@ -82,15 +69,5 @@ export class Header {
       this.modeSelect.replaceChildren(...wanted.map((m) => h("option", { text: m, attrs: { value: m } })));
     }
     this.modeSelect.value = current;
-  }
-
-  setBusy(busy: boolean): void {
-    this.busy.hidden = !busy;
-  }
-
-  /** Show `message` in the banner; hide it when empty. */
-  setError(message: string): void {
-    this.error.textContent = message;
-    this.error.hidden = message === "";
   }
 }

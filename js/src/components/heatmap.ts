@@ -8,10 +8,12 @@
  * overlays, scheduled at most once per animation frame. Wheel zooms about the pointer,
  * drag pans, double-click resets.
  */
+
+import type { DetailMatrix } from "../attention/types";
 import { putColour } from "../lib/colormap";
 import { context2d, h, nextFrame } from "../lib/dom";
 import { describeToken, shortLabel } from "../lib/token_text";
-import type { Axis, DetailMatrix } from "../lib/types";
+import type { Axis } from "../lib/types";
 
 /** CSS pixels of the canvas side, and of the label margin left of and above the plot. */
 const SIZE = 480;

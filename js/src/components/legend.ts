@@ -4,7 +4,7 @@
  */
 import { categoricalCss } from "../lib/colormap";
 import { h } from "../lib/dom";
-import type { LabelSet } from "../lib/types";
+import type { LabelSet } from "../projection/types";
 
 export class Legend {
   readonly el: HTMLDivElement;

@@ -9,7 +9,7 @@
 import { cssColour } from "../lib/colormap";
 import { h } from "../lib/dom";
 import { shortLabel } from "../lib/token_text";
-import type { LensData, LensMetric } from "../lib/types";
+import type { LensData, LensMetric } from "../tracer/types";
 
 /** Label of lens row `row` among `nRows` (`nRows - 1` = output, 0 = embeddings). */
 export function lensRowLabel(row: number, nRows: number): string {

@@ -5,7 +5,8 @@
  */
 import { h } from "../lib/dom";
 import { visibleToken } from "../lib/token_text";
-import type { PatchCell, PatchRun, TopToken } from "../lib/types";
+import type { TopToken } from "../lib/types";
+import type { PatchCell, PatchRun } from "../patching/types";
 import { formatValue, quoteToken, rowName } from "./patch_labels";
 
 const RUN_TITLES: ReadonlyArray<[PatchRun, string]> = [

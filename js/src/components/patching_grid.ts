@@ -9,7 +9,7 @@
 import { divergingColour } from "../lib/colormap";
 import { h } from "../lib/dom";
 import { visibleToken } from "../lib/token_text";
-import type { PatchGrid } from "../lib/types";
+import type { PatchGrid } from "../patching/types";
 import { axisTitle, formatValue, quoteToken, rowName } from "./patch_labels";
 
 export interface PatchingGridCallbacks {

@@ -1,9 +1,9 @@
 /**
  * The patching explorer's header: model name, metric and its two baseline values, the
- * component and direction selects, busy indicator and error banner.
+ * component and direction selects (busy and errors: the view shell).
  */
 import { h, setOptions } from "../lib/dom";
-import type { Baseline } from "../lib/types";
+import type { Baseline } from "../patching/types";
 import { formatValue } from "./patch_labels";
 
 export interface PatchingHeaderCallbacks {
@@ -24,9 +24,8 @@ export class PatchingHeader {
   private readonly baseline: HTMLSpanElement;
   private readonly componentSelect: HTMLSelectElement;
   private readonly directionSelect: HTMLSelectElement;
-  private readonly busy: HTMLSpanElement;
-  private readonly error: HTMLDivElement;
-  private readonly bar: HTMLDivElement;
+  /** The bar of controls; the view shell adds its busy indicator and the help toggle. */
+  readonly bar: HTMLDivElement;
 
   constructor(callbacks: PatchingHeaderCallbacks, signal: AbortSignal) {
     this.modelName = h("span", { className: "ilw-model-name" });
@@ -46,28 +45,16 @@ export class PatchingHeader {
     this.directionSelect.addEventListener("change", () => callbacks.onDirection(this.directionSelect.value), {
       signal,
     });
-    this.busy = h("span", {
-      className: "ilw-busy",
-      text: "computing…",
-      attrs: { role: "status", hidden: "" },
-    });
-    this.error = h("div", { className: "ilw-error", attrs: { role: "alert", hidden: "" } });
     this.bar = h("div", { className: "ilw-header-bar" }, [
       this.modelName,
       h("label", {}, [document.createTextNode("patch "), this.componentSelect]),
       h("label", {}, [document.createTextNode("direction "), this.directionSelect]),
-      this.busy,
     ]);
     const metricBar = h("div", { className: "ilw-header-bar ilw-patch-metric-bar" }, [
       this.metric,
       this.baseline,
     ]);
-    this.el = h("div", { className: "ilw-header" }, [this.bar, metricBar, this.error]);
-  }
-
-  /** Put the view's help toggle (components/help_panel.ts) at the end of the header bar. */
-  addHelpToggle(toggle: HTMLElement): void {
-    this.bar.appendChild(toggle);
+    this.el = h("div", { className: "ilw-header" }, [this.bar, metricBar]);
   }
 
   setModelName(name: string): void {
@@ -87,15 +74,5 @@ export class PatchingHeader {
 
   setDirections(directions: readonly string[], current: string): void {
     setOptions(this.directionSelect, directions, current, (d) => DIRECTION_LABELS[d] ?? d);
-  }
-
-  setBusy(busy: boolean): void {
-    this.busy.hidden = !busy;
-  }
-
-  /** Show `message` in the banner; hide it when empty. */
-  setError(message: string): void {
-    this.error.textContent = message;
-    this.error.hidden = message === "";
   }
 }

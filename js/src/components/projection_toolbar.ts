@@ -1,10 +1,10 @@
 /**
  * The projection explorer's toolbar: model name, layer slider (stepping through the harvested
- * layers), projection method, colour-by label set, drag mode buttons and a fit button; below
- * it the progress bar and the error banner.
+ * layers), projection method, colour-by label set, drag mode buttons and a fit button. The view
+ * shell adds its busy indicator (with the progress bar) and the error banner.
  */
 import { h, setOptions } from "../lib/dom";
-import type { DragMode, Progress } from "../lib/types";
+import type { DragMode } from "../projection/types";
 
 export interface ProjectionToolbarCallbacks {
   onLayer(layer: number): void;
@@ -30,12 +30,8 @@ export class ProjectionToolbar {
   private readonly methodSelect: HTMLSelectElement;
   private readonly colorSelect: HTMLSelectElement;
   private readonly modeButtons: HTMLButtonElement[];
-  private readonly busy: HTMLSpanElement;
-  private readonly progress: HTMLDivElement;
-  private readonly progressLabel: HTMLSpanElement;
-  private readonly progressBar: HTMLProgressElement;
-  private readonly error: HTMLDivElement;
-  private readonly bar: HTMLDivElement;
+  /** The bar of controls; the view shell adds its busy indicator and the help toggle. */
+  readonly bar: HTMLDivElement;
   private layers: number[] = [];
 
   constructor(callbacks: ProjectionToolbarCallbacks, signal: AbortSignal) {
@@ -81,11 +77,6 @@ export class ProjectionToolbar {
       attrs: { type: "button", title: "Fit the view to the points (or double-click the plot)" },
     });
     fit.addEventListener("click", () => callbacks.onFit(), { signal });
-    this.busy = h("span", {
-      className: "ilw-busy",
-      text: "computing…",
-      attrs: { role: "status", hidden: "" },
-    });
     this.bar = h("div", { className: "ilw-header-bar" }, [
       this.modelName,
       h("label", { className: "ilw-layer-control" }, [this.layerLabel, this.slider]),
@@ -95,22 +86,9 @@ export class ProjectionToolbar {
         ...this.modeButtons,
         fit,
       ]),
-      this.busy,
     ]);
-    this.progressLabel = h("span", { className: "ilw-progress-label" });
-    this.progressBar = h("progress", { attrs: { max: "1" } });
-    this.progress = h("div", { className: "ilw-progress", attrs: { hidden: "" } }, [
-      this.progressLabel,
-      this.progressBar,
-    ]);
-    this.error = h("div", { className: "ilw-error", attrs: { role: "alert", hidden: "" } });
-    this.el = h("div", { className: "ilw-header" }, [this.bar, this.progress, this.error]);
+    this.el = h("div", { className: "ilw-header" }, [this.bar]);
     this.setMode("pan");
-  }
-
-  /** Put the view's help toggle (components/help_panel.ts) at the end of the header bar. */
-  addHelpToggle(toggle: HTMLElement): void {
-    this.bar.appendChild(toggle);
   }
 
   setModelName(name: string): void {
@@ -145,25 +123,6 @@ export class ProjectionToolbar {
       button.classList.toggle("ilw-active", active);
       button.setAttribute("aria-pressed", String(active));
     }
-  }
-
-  setBusy(busy: boolean): void {
-    this.busy.hidden = !busy;
-  }
-
-  /** A bar with its label, indeterminate for fraction -1; hidden for null. */
-  setProgress(progress: Progress | null): void {
-    this.progress.hidden = progress === null;
-    if (!progress) return;
-    this.progressLabel.textContent = progress.label;
-    if (progress.fraction < 0) this.progressBar.removeAttribute("value");
-    else this.progressBar.value = progress.fraction;
-  }
-
-  /** Show `message` in the banner; hide it when empty. */
-  setError(message: string): void {
-    this.error.textContent = message;
-    this.error.hidden = message === "";
   }
 
   private layerAt(): number | undefined {

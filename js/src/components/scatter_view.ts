@@ -11,7 +11,7 @@
  * Pan and zoom only change the transform; drawing is coalesced to one per animation frame.
  */
 import { h, nextFrame, svg } from "../lib/dom";
-import type { DragMode, ProjectionPoints } from "../lib/types";
+import type { DragMode, ProjectionPoints } from "../projection/types";
 import { createRenderer } from "./scatter_gl";
 import { type Bounds, ScatterIndex } from "./scatter_index";
 import type { ScatterRenderer, ViewTransform } from "./scatter_renderer";

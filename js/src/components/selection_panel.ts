@@ -5,7 +5,7 @@
  * its result. Context text is untrusted data and goes in as text nodes only.
  */
 import { h } from "../lib/dom";
-import type { LabelSet, ProbeResult, SelectionSummary } from "../lib/types";
+import type { LabelSet, ProbeResult, SelectionSummary } from "../projection/types";
 import { contextSnippet } from "./context_snippet";
 import { swatch } from "./legend";
 

@@ -4,8 +4,9 @@
  * head's attention changed. A hint stands in while no case is selected or computed; a case
  * other than the selected one stays on screen dimmed until Python sends the new one.
  */
+
+import type { FailureCase, SideBySide } from "../failure/types";
 import { h } from "../lib/dom";
-import type { FailureCase, SideBySide } from "../lib/types";
 import { runColumn } from "./failure_run";
 import { HeadDiffGrid } from "./head_diff_grid";
 import { quoteToken } from "./patch_labels";

@@ -1,8 +1,10 @@
 /**
  * Step slider, play/pause button and the current step's token.
  *
- * Playing is view state: a timer asks for the next step every `PLAY_INTERVAL_MS` until
- * the last step, then stops. The timer is cleared when the view is destroyed.
+ * Playing is view state: every `PLAY_INTERVAL_MS` the player asks for the next step, but only
+ * once the reply to the step it asked for before has arrived (`ready`); until then it waits, and
+ * `replied` moves it on as soon as the reply is there. So it never has more than one step request
+ * in flight. It stops at the last step; the timer is cleared when the view is destroyed.
  */
 import { h } from "../lib/dom";
 import { visibleToken } from "../lib/token_text";
@@ -12,8 +14,10 @@ export const PLAY_INTERVAL_MS = 600;
 export interface StepControlsCallbacks {
   /** The user (slider or player) asked for step `step`. */
   onStep(step: number): void;
-  /** The current step, as the model has it. */
+  /** The current step: the model's, or the one waiting to be sent. */
   currentStep(): number;
+  /** True once the step asked for last has been answered. */
+  ready(): boolean;
 }
 
 export class StepControls {
@@ -23,7 +27,10 @@ export class StepControls {
   private readonly label: HTMLSpanElement;
   private readonly token: HTMLSpanElement;
   private nSteps = 0;
-  private timer: ReturnType<typeof setInterval> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private isPlaying = false;
+  /** The player is due to move on and waits for the reply to its last step. */
+  private waiting = false;
 
   constructor(
     private readonly callbacks: StepControlsCallbacks,
@@ -59,7 +66,7 @@ export class StepControls {
   }
 
   get playing(): boolean {
-    return this.timer !== null;
+    return this.isPlaying;
   }
 
   setRange(nSteps: number): void {
@@ -80,21 +87,38 @@ export class StepControls {
 
   play(): void {
     if (this.playing || this.nSteps <= 1) return;
+    this.isPlaying = true;
     // From the end, play starts over.
     if (this.callbacks.currentStep() >= this.nSteps - 1) this.callbacks.onStep(0);
-    this.timer = setInterval(() => this.tick(), PLAY_INTERVAL_MS);
+    this.schedule();
     this.playButton.textContent = "❚❚ pause";
     this.playButton.setAttribute("aria-pressed", "true");
   }
 
   pause(): void {
-    if (this.timer !== null) clearInterval(this.timer);
+    if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    this.isPlaying = false;
+    this.waiting = false;
     this.playButton.textContent = "▶ play";
     this.playButton.setAttribute("aria-pressed", "false");
   }
 
-  private tick(): void {
+  /** The reply to a step arrived: a player that was waiting for it moves on now. */
+  replied(): void {
+    if (this.isPlaying && this.waiting && this.callbacks.ready()) this.advance();
+  }
+
+  private schedule(): void {
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      if (this.callbacks.ready()) this.advance();
+      else this.waiting = true;
+    }, PLAY_INTERVAL_MS);
+  }
+
+  private advance(): void {
+    this.waiting = false;
     const next = this.callbacks.currentStep() + 1;
     if (next >= this.nSteps) {
       this.pause();
@@ -102,5 +126,6 @@ export class StepControls {
     }
     this.callbacks.onStep(next);
     if (next >= this.nSteps - 1) this.pause();
+    else this.schedule();
   }
 }

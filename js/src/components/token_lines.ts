@@ -6,9 +6,11 @@
  * (hovered or pinned) it draws that token's strongest lines along the current axis,
  * otherwise the strongest lines of the whole matrix (found once per matrix).
  */
+
+import type { DetailMatrix } from "../attention/types";
 import { h, svg, tokenIndexAt } from "../lib/dom";
 import { visibleToken } from "../lib/token_text";
-import type { Axis, DetailMatrix } from "../lib/types";
+import type { Axis } from "../lib/types";
 
 /** Row height in CSS px; rows are laid out at fixed positions so lines need no layout reads. */
 export const ROW_HEIGHT = 18;

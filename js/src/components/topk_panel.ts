@@ -1,7 +1,7 @@
 /** The top-k tokens of one lens row at one step: token text, a probability bar and the number. */
 import { h } from "../lib/dom";
 import { visibleToken } from "../lib/token_text";
-import type { TopK } from "../lib/types";
+import type { TopK } from "../tracer/types";
 import { formatProbability, lensRowLabel } from "./lens_heatmap";
 
 export class TopKPanel {

@@ -1,6 +1,6 @@
-/** The generation tracer's header: model name, step count, metric select, busy indicator, error banner. */
+/** The generation tracer's header: model name, step count, metric select (busy and errors: the view shell). */
 import { h } from "../lib/dom";
-import type { LensMetric } from "../lib/types";
+import type { LensMetric } from "../tracer/types";
 
 const METRICS: ReadonlyArray<[LensMetric, string]> = [
   ["probability", "probability"],
@@ -9,12 +9,11 @@ const METRICS: ReadonlyArray<[LensMetric, string]> = [
 
 export class TracerHeader {
   readonly el: HTMLDivElement;
-  readonly error: HTMLDivElement;
   private readonly modelName: HTMLSpanElement;
   private readonly stepCount: HTMLSpanElement;
   private readonly metricSelect: HTMLSelectElement;
-  private readonly busy: HTMLSpanElement;
-  private readonly bar: HTMLDivElement;
+  /** The bar of controls; the view shell adds its busy indicator and the help toggle. */
+  readonly bar: HTMLDivElement;
 
   constructor(onMetric: (metric: LensMetric) => void, signal: AbortSignal) {
     this.modelName = h("span", { className: "ilw-model-name" });
@@ -29,28 +28,12 @@ export class TracerHeader {
       () => onMetric(this.metricSelect.value === "rank" ? "rank" : "probability"),
       { signal },
     );
-    this.busy = h("span", {
-      className: "ilw-busy",
-      text: "computing…",
-      attrs: { role: "status", hidden: "" },
-    });
-    this.error = h("div", { className: "ilw-error", attrs: { role: "alert", hidden: "" } });
     const metricLabel = h("label", { className: "ilw-metric-label" }, [
       document.createTextNode("colour by "),
       this.metricSelect,
     ]);
-    this.bar = h("div", { className: "ilw-header-bar" }, [
-      this.modelName,
-      this.stepCount,
-      metricLabel,
-      this.busy,
-    ]);
-    this.el = h("div", { className: "ilw-header" }, [this.bar, this.error]);
-  }
-
-  /** Put the view's help toggle (components/help_panel.ts) at the end of the header bar. */
-  addHelpToggle(toggle: HTMLElement): void {
-    this.bar.appendChild(toggle);
+    this.bar = h("div", { className: "ilw-header-bar" }, [this.modelName, this.stepCount, metricLabel]);
+    this.el = h("div", { className: "ilw-header" }, [this.bar]);
   }
 
   setModelName(name: string): void {
@@ -63,15 +46,5 @@ export class TracerHeader {
 
   setMetric(metric: string): void {
     this.metricSelect.value = metric === "rank" ? "rank" : "probability";
-  }
-
-  setBusy(busy: boolean): void {
-    this.busy.hidden = !busy;
-  }
-
-  /** Show `message` in the banner; hide it when empty. */
-  setError(message: string): void {
-    this.error.textContent = message;
-    this.error.hidden = message === "";
   }
 }
