@@ -27,7 +27,9 @@ def explorer(smollm2):
 def reset(explorer):
     yield
     explorer.text, explorer.mode, explorer.selected_token = TEXT, "raw", -1
+    explorer.wait()
     explorer.selected_layer = explorer.selected_head = 0
+    explorer.wait()
 
 
 def test_first_paint_state(explorer):
@@ -51,6 +53,7 @@ def test_thumbnails_decode_back_to_the_trace_attention(explorer):
 
 def test_selecting_a_head_sends_its_full_pattern(explorer):
     explorer.selected_layer, explorer.selected_head = 5, 3
+    explorer.wait()
     detail = explorer._detail
     assert (detail["layer"], detail["head"], detail["mode"]) == (5, 3, "raw")
     pattern = from_wire(detail["pattern"])
@@ -60,7 +63,9 @@ def test_selecting_a_head_sends_its_full_pattern(explorer):
 
 def test_rollout_mode_sends_the_rollout_up_to_the_selected_layer(explorer):
     explorer.selected_layer = 4
+    explorer.wait()
     explorer.mode = "rollout"
+    explorer.wait()
     assert (explorer._detail["mode"], explorer._detail["head"]) == ("rollout", -1)
     expected = attention_rollout(explorer.trace, end_layer=4)
     np.testing.assert_allclose(from_wire(explorer._detail["pattern"]), expected, atol=1e-3)
@@ -68,12 +73,14 @@ def test_rollout_mode_sends_the_rollout_up_to_the_selected_layer(explorer):
 
 def test_flow_mode_sends_the_pinned_tokens_flow(explorer):
     explorer.selected_layer, explorer.mode = 3, "flow"
+    explorer.wait()
     assert explorer._modes == ["raw", "rollout", "flow", "norm"]
     last = explorer.trace.n_tokens - 1
     stack = np.stack([explorer.trace.attention(layer).numpy() for layer in range(4)])
     pattern = from_wire(explorer._detail["pattern"]).astype(np.float32)
     np.testing.assert_allclose(pattern[last], attention_flow(stack, positions=[last])[0], atol=1e-3)
     explorer.selected_token = 6  # pinning a token recomputes the flow for it
+    explorer.wait()
     pattern = from_wire(explorer._detail["pattern"]).astype(np.float32)
     np.testing.assert_allclose(pattern[6], attention_flow(stack, positions=[6])[0], atol=1e-3)
     assert np.abs(np.delete(pattern, 6, axis=0)).max() == 0
@@ -81,6 +88,7 @@ def test_flow_mode_sends_the_pinned_tokens_flow(explorer):
 
 def test_norm_mode_sends_the_heads_norm_based_attention(explorer):
     explorer.selected_layer, explorer.selected_head, explorer.mode = 2, 4, "norm"
+    explorer.wait()
     expected = norm_attention(explorer.trace, 2)[4]
     np.testing.assert_allclose(from_wire(explorer._detail["pattern"]), expected, rtol=1e-2, atol=1e-3)
 
@@ -104,25 +112,31 @@ def test_arrays_travel_as_binary_buffers_not_json(explorer):
 )
 def test_out_of_range_selection_from_the_browser_shows_an_error_and_recovers(explorer, trait, value, message):
     setattr(explorer, trait, value)
+    explorer.wait()
     assert message in explorer._error
     explorer.selected_layer, explorer.selected_head, explorer.mode, explorer.selected_token = 1, 1, "raw", 2
+    explorer.wait()
     assert explorer._error == ""
     assert (explorer._detail["layer"], explorer._detail["head"]) == (1, 1)
 
 
 def test_new_text_retraces_and_bad_text_keeps_the_old_view(explorer):
     explorer.selected_token = 8
+    explorer.wait()
     explorer.text = "Paris is the capital of France."
+    explorer.wait()
     assert explorer._tokens == ["Paris", " is", " the", " capital", " of", " France", "."]
     assert explorer.selected_token == -1  # the pin pointed past the new text
     assert from_wire(explorer._detail["pattern"]).shape == (7, 7)
     explorer.text = ""
+    explorer.wait()
     assert "empty" in explorer._error
     assert explorer.trace.text == "Paris is the capital of France."
 
 
 def test_token_text_is_data(explorer):
     explorer.text = HOSTILE
+    explorer.wait()
     assert "".join(explorer._tokens) == HOSTILE
 
 

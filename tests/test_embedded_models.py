@@ -60,7 +60,7 @@ def test_minilm_attention_equals_eager_output_attentions(minilm):
 def test_attention_cache_stays_within_its_budget(smollm2):
     trace = smollm2.run(" ".join(["word"] * 300))
     one_layer = 9 * trace.n_tokens**2 * 4
-    trace._attention_cache_bytes = 2 * one_layer
+    trace.attention_cache_bytes = 2 * one_layer
     for _ in trace.attentions():
         pass
     assert len(trace._attention_cache) == 2

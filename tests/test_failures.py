@@ -128,6 +128,7 @@ def test_failure_explorer_sends_the_table_and_one_side_by_side(smollm2):
 
     negated = next(r["id"] for r in rows if r["prompt"] == "The Eiffel Tower is not located in the city of")
     explorer.selected_case = negated
+    explorer.wait()
     view = explorer._side_by_side
     assert view["case"] == negated and view["target"] == " Paris" and explorer._error == ""
     original, perturbed = view["original"], view["perturbed"]
@@ -140,10 +141,13 @@ def test_failure_explorer_sends_the_table_and_one_side_by_side(smollm2):
 
     bias = next(r["id"] for r in rows if r["kind"] == "bias")
     explorer.selected_case = bias
+    explorer.wait()
     assert explorer._side_by_side["original"] is None and explorer._side_by_side["head_diff"] is None
     explorer.selected_case = 10_000
+    explorer.wait()
     assert "case 10000 is out of range" in explorer._error
     explorer.selected_case = -1
+    explorer.wait()
     assert explorer._side_by_side == {} and explorer._error == ""
 
 

@@ -30,6 +30,7 @@ def test_first_paint_is_the_lens_of_every_layer_and_step(tracer):
 
 def test_selecting_a_cell_sends_that_layers_topk(tracer):
     tracer.step, tracer.selected_layer = 0, 28
+    tracer.wait()
     assert (tracer._topk["step"], tracer._topk["layer"]) == (0, 28)
     assert tracer._topk["tokens"][0] == " Paris"  # the row where ' Paris' first becomes top-1
     np.testing.assert_allclose(from_wire(tracer._topk["probs"]), tracer.record.lens.top_probs[0, 28])
@@ -37,10 +38,12 @@ def test_selecting_a_cell_sends_that_layers_topk(tracer):
 
 def test_step_attention_and_a_heads_full_row(tracer):
     tracer.step = 3
+    tracer.wait()
     thumbnails = from_wire(tracer._step_attention["thumbnails"])
     context = tracer.record.generation.positions[3] + 1
     assert tracer._step_attention["step"] == 3 and thumbnails.shape == (30, 9, min(context, 64))
     tracer.selected_attention_layer, tracer.selected_head = 18, 6
+    tracer.wait()
     row = from_wire(tracer._head_row["weights"]).astype(np.float32)
     np.testing.assert_allclose(row, tracer.record.step_attention(3)[18, 6], atol=1e-3)
     assert row.shape == (context,)
@@ -49,8 +52,10 @@ def test_step_attention_and_a_heads_full_row(tracer):
 @pytest.mark.parametrize(("trait", "value"), [("step", 99), ("selected_layer", 31), ("metric", "loss")])
 def test_bad_selections_show_an_error_and_recover(tracer, trait, value):
     setattr(tracer, trait, value)
+    tracer.wait()
     assert tracer._error
     tracer.step, tracer.selected_layer, tracer.metric = 0, 30, "probability"
+    tracer.wait()
     assert tracer._error == ""
 
 

@@ -136,7 +136,9 @@ def test_explorer_sends_a_grid_and_answers_a_click_with_one_cell(smollm2):
     assert explorer._cell == {}
 
     explorer.selected_layer, explorer.selected_position = 23, 9
+    explorer.wait()
     explorer.component = "attn"
+    explorer.wait()
     cell = explorer._cell
     assert explorer._error == ""
     assert (cell["component"], cell["layer"], cell["position"], cell["head_layer"]) == ("attn", 23, 9, 23)
@@ -148,11 +150,16 @@ def test_explorer_sends_a_grid_and_answers_a_click_with_one_cell(smollm2):
     assert len(cell["top"]["patched"]) == 5
 
     explorer.component = "resid"
+    explorer.wait()
     explorer.selected_layer = 30
+    explorer.wait()
     explorer.component = "mlp"  # mlp has rows 0..29: the selection moves to the last one
+    explorer.wait()
     assert explorer.selected_layer == 29 and explorer._cell["layer"] == 29 and explorer._error == ""
     explorer.component = "resid"
+    explorer.wait()
     explorer.selected_layer = 0
+    explorer.wait()
     assert explorer._cell["head_layer"] is None and explorer._cell["heads"] is None
     assert set(explorer.results) == {("resid", "denoise"), ("attn", "denoise"), ("mlp", "denoise")}
 
@@ -160,9 +167,13 @@ def test_explorer_sends_a_grid_and_answers_a_click_with_one_cell(smollm2):
 def test_explorer_shows_bad_selections_and_keeps_going(smollm2):
     explorer = PatchingExplorer(smollm2, CLEAN, CORRUPTED, component="mlp")
     explorer.selected_layer, explorer.selected_position = 30, 2  # mlp has rows 0..29
+    explorer.wait()
     assert "layer 30 is out of range" in explorer._error
     explorer.component = "neurons"
+    explorer.wait()
     assert "component must be one of" in explorer._error
     explorer.component = "mlp"
+    explorer.wait()
     explorer.selected_layer = 4
-    assert explorer._error == "" and explorer._cell["layer"] == 4 and not explorer._busy
+    explorer.wait()
+    assert explorer._error == "" and explorer._cell["layer"] == 4 and explorer._status["state"] == "done"

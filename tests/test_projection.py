@@ -162,22 +162,28 @@ def test_projection_explorer_answers_selections_and_probes(smollm2, negation):
 
     negated = [int(i) for i in np.flatnonzero(dataset.labels == 1)]
     explorer.selected_points = negated
+    explorer.wait()
     selection = explorer._selection
     assert selection["count"] == len(negated) and selection["by_label"]["negation"] == [0, len(negated)]
     first = selection["contexts"][0]
     assert explorer._texts[first["text"]] == dataset.texts[negated[0]] and len(selection["contexts"]) == 50
 
     explorer._on_message(explorer, {"type": "probe"}, [])
+    explorer.wait()
     probe = explorer._probe
     assert probe["status"] == "done" and probe["accuracy"] > 0.95 and probe["n_test"] > 100
 
     explorer.method = "umap"
+    explorer.wait()
     assert explorer._points["method"] == "umap" and ((16, "umap") in explorer.projections)
     explorer.selected_layer = 40
+    explorer.wait()
     assert "layer 40 was not harvested" in explorer._error
-    explorer.selected_points = [10_000]
+    explorer.selected_layer, explorer.selected_points = 2, [10_000]  # the view answers all its inputs at once
+    explorer.wait()
     assert "point ids must be in" in explorer._error
-    explorer.selected_layer = 2
+    explorer.selected_points = []
+    explorer.wait()
     assert explorer._error == "" and explorer._points["layer"] == 2
 
 
@@ -186,7 +192,9 @@ def test_token_explorer_labels_points_by_text(smollm2):
     assert explorer._layers == [0, 10] and explorer.selected_layer == 10
     assert explorer._label_sets["text"]["names"][1].startswith("text 1: Paris")
     explorer.selected_points = [0]
+    explorer.wait()
     explorer._on_message(explorer, {"type": "probe"}, [])
+    explorer.wait()
     assert explorer._probe["status"] == "error" and "Select between 2 and" in explorer._probe["message"]
 
 
@@ -198,6 +206,7 @@ def test_probe_view_clicks_move_a_linked_projection(smollm2, negation):
     view._points.selected = [4]  # what a click on layer 4's point does in the browser
     assert view.selected_layer == 4 and explorer.selected_layer == 4 and explorer._points["layer"] == 4
     explorer.selected_layer = 20
+    explorer.wait()
     assert view.selected_layer == 20 and list(view._points.selected) == [20] and view._marker.x[0] == 20
 
 

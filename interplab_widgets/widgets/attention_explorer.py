@@ -126,10 +126,6 @@ class AttentionExplorer(StaticExport, LiveWidget):
         self.start_live()
 
     # -- view -> kernel: every input change is one request ---------------------------------
-    @traitlets.observe(*live_inputs)
-    def _on_inputs(self, change: dict) -> None:
-        self.refresh()
-
     def refresh(self) -> None:
         """Answer the current inputs: a new trace if the text changed, then the selected detail."""
         text, mode, token = self.text, self.mode, self.selected_token

@@ -12,7 +12,6 @@ from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
-import anywidget
 import numpy as np
 import traitlets
 
@@ -21,12 +20,13 @@ from ..failures.cases import Case, CaseResult, run_cases, token_id
 from ..failures.compare import changed_tokens, last_token_attention_shift, run_summary
 from ..failures.suites import load_suite
 from ..models import ModelHandle, load_model
+from .live import LiveWidget
 from .static_html import StaticExport
-from .view_support import errors_to_view, static_asset
+from .view_support import static_asset
 from .wire import to_wire
 
 
-class FailureExplorer(StaticExport, anywidget.AnyWidget):
+class FailureExplorer(StaticExport, LiveWidget):
     """A behavioural test suite's results as a sortable table, with original vs perturbed internals per case.
 
     Args:
@@ -36,6 +36,8 @@ class FailureExplorer(StaticExport, anywidget.AnyWidget):
         batch_size: prompts per forward pass.
     """
 
+    live_inputs = ("selected_case",)
+
     selected_case = traitlets.Int(-1).tag(sync=True)
     """Id (index in :attr:`results`) of the case shown side by side, -1 for none."""
 
@@ -43,8 +45,6 @@ class FailureExplorer(StaticExport, anywidget.AnyWidget):
     _cases = traitlets.List(traitlets.Dict()).tag(sync=True)
     _summary = traitlets.List(traitlets.Dict()).tag(sync=True)
     _side_by_side = traitlets.Dict().tag(sync=True)
-    _busy = traitlets.Bool(False).tag(sync=True)
-    _error = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -61,29 +61,34 @@ class FailureExplorer(StaticExport, anywidget.AnyWidget):
         if isinstance(cases, str) or (cases and all(isinstance(c, str) for c in cases)):
             cases = load_suite(cases if isinstance(cases, str) else list(cases), model=self.handle)
         self.results: list[CaseResult] = run_cases(self.handle, list(cases), batch_size=batch_size)
+        self._side_by_sides: dict[int, dict[str, Any]] = {}
         super().__init__(
             selected_case=selected_case,
             _model_label=self.handle.name,
             _cases=[_case_row(i, r) for i, r in enumerate(self.results)],
             _summary=summarise(self.results),
         )
-        self.refresh()
-
-    @traitlets.observe("selected_case")
-    def _on_selection(self, change: dict) -> None:
-        self.refresh()
+        if selected_case != -1:
+            self._side_by_side = self.side_by_side(selected_case)
+        self.start_live()
 
     def refresh(self) -> None:
-        with errors_to_view(self):
-            payload = {}
-            if self.selected_case != -1:
-                check_index("case", self.selected_case, len(self.results), "the suite has cases")
-                self._busy = True
-                payload = self.side_by_side(self.selected_case)
-            self._side_by_side, self._error = payload, ""
+        index = self.selected_case
+        self.request(
+            f"tracing case {index} side by side",
+            lambda: {} if index == -1 else self.side_by_side(index),
+            lambda payload: setattr(self, "_side_by_side", payload),
+            ready=index == -1 or index in self._side_by_sides,
+        )
 
     def side_by_side(self, index: int) -> dict[str, Any]:
         """Both prompts of one case traced: tokens with the change marked, lens, attention shift per head."""
+        check_index("case", index, len(self.results), "the suite has cases")
+        if index not in self._side_by_sides:
+            self._side_by_sides[index] = self._side_by_side_of(index)
+        return self._side_by_sides[index]
+
+    def _side_by_side_of(self, index: int) -> dict[str, Any]:
         result = self.results[index]
         case = result.case
         target_text = case.tokens[0] if case.tokens else (result.original_top or result.top)

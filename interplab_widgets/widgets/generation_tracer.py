@@ -10,7 +10,6 @@ from __future__ import annotations
 
 from typing import Any
 
-import anywidget
 import numpy as np
 import traitlets
 
@@ -19,15 +18,16 @@ from ..analysis.head_summary import thumbnail_bins
 from ..capture.trace import check_index
 from ..errors import InputError
 from ..models import ModelHandle, load_model
+from .live import LiveWidget
 from .static_html import StaticExport
-from .view_support import errors_to_view, static_asset
+from .view_support import static_asset
 from .wire import to_wire
 
 #: Bins of a head's attention row in the step grid.
 ROW_BINS = 64
 
 
-class GenerationTracer(StaticExport, anywidget.AnyWidget):
+class GenerationTracer(StaticExport, LiveWidget):
     """Generate from a prompt and trace every step: lens heatmap, top-k, the step's attention.
 
     Args:
@@ -41,6 +41,8 @@ class GenerationTracer(StaticExport, anywidget.AnyWidget):
         seed: passed to :func:`interplab_widgets.trace_generation`.
         tokenizer: the tokenizer of a ``PreTrainedModel`` given as ``model``.
     """
+
+    live_inputs = ("step", "selected_layer", "selected_attention_layer", "selected_head", "metric")
 
     prompt = traitlets.Unicode().tag(sync=True)
     """The prompt (set at construction)."""
@@ -66,8 +68,6 @@ class GenerationTracer(StaticExport, anywidget.AnyWidget):
     _topk = traitlets.Dict().tag(sync=True)  # {step, layer, tokens, probs: float32 [k]}
     _step_attention = traitlets.Dict().tag(sync=True)  # {step, thumbnails: uint8 [layers, heads, t]}
     _head_row = traitlets.Dict().tag(sync=True)  # {step, layer, head, weights: float16 [context]}
-    _busy = traitlets.Bool(False).tag(sync=True)
-    _error = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -108,29 +108,33 @@ class GenerationTracer(StaticExport, anywidget.AnyWidget):
             _lens_ranks=to_wire(lens.target_ranks, "int32"),
             _lens_entropy=to_wire(lens.entropy, "float32"),
         )
-        self.refresh()
-
-    @traitlets.observe("step", "selected_layer", "selected_attention_layer", "selected_head", "metric")
-    def _on_selection(self, change: dict) -> None:
-        self.refresh()
+        self._topk = self.topk_payload(0, self.handle.n_layers)
+        self._step_attention = self.step_attention_payload(0)
+        self.start_live()
 
     def refresh(self) -> None:
         """Send what the current selection needs; a bad index shows an error in the view."""
-        with errors_to_view(self):
-            check_index("step", self.step, self.record.n_steps, "this generation has steps")
-            check_index("layer", self.selected_layer, self.handle.n_layers + 1, "the lens has rows")
-            if self.metric not in ("probability", "rank"):
-                raise InputError(f"metric must be 'probability' or 'rank', got {self.metric!r}.")
-            with self.hold_sync():
-                self._topk = self.topk_payload(self.step, self.selected_layer)
-                if self._step_attention.get("step") != self.step:
-                    self._step_attention = self.step_attention_payload(self.step)
-                self._head_row = (
-                    self.head_row_payload(self.step, self.selected_attention_layer, self.selected_head)
-                    if self.selected_head >= 0
-                    else {}
-                )
-                self._error = ""
+        step, layer, metric = self.step, self.selected_layer, self.metric
+        attention_layer, head = self.selected_attention_layer, self.selected_head
+        new_step = self._step_attention.get("step") != step
+
+        def compute() -> dict[str, Any]:
+            check_index("step", step, self.record.n_steps, "this generation has steps")
+            check_index("layer", layer, self.handle.n_layers + 1, "the lens has rows")
+            if metric not in ("probability", "rank"):
+                raise InputError(f"metric must be 'probability' or 'rank', got {metric!r}.")
+            answer = {"_topk": self.topk_payload(step, layer)}
+            if new_step:
+                answer["_step_attention"] = self.step_attention_payload(step)
+            answer["_head_row"] = self.head_row_payload(step, attention_layer, head) if head >= 0 else {}
+            return answer
+
+        def apply(answer: dict[str, Any]) -> None:
+            for name, value in answer.items():
+                setattr(self, name, value)
+
+        # Lens read-outs are cached arrays; a new step's attention recomputes every layer's pattern.
+        self.request(f"step {step}", compute, apply, ready=not new_step and head < 0)
 
     def topk_payload(self, step: int, layer: int) -> dict[str, Any]:
         """The lens's top-k at one (step, lens row)."""

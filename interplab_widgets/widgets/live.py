@@ -125,9 +125,11 @@ def _kernel_loop() -> asyncio.AbstractEventLoop | None:
 
 
 class LiveWidget(anywidget.AnyWidget):
-    """An anywidget whose recomputations go through :meth:`request`. Subclasses set ``handle``.
+    """An anywidget whose recomputations go through :meth:`request`.
 
-    ``live_inputs`` names the traits a request answers for: a cancelled request puts them back.
+    Subclasses set ``handle``, name in ``live_inputs`` the traits their answers depend on (a change
+    of any calls :meth:`refresh`; a cancelled request puts them back) and call :meth:`start_live`
+    at the end of construction.
     """
 
     live_inputs: Sequence[str] = ()
@@ -154,9 +156,14 @@ class LiveWidget(anywidget.AnyWidget):
         self.on_msg(self._on_live_message)
 
     def start_live(self) -> None:
-        """End of construction: from now on input changes are requests."""
+        """End of construction: from now on a change of any of ``live_inputs`` calls :meth:`refresh`."""
         self._quiet = 0
         self._remember_inputs()
+        self.observe(lambda change: self.refresh(), names=list(self.live_inputs))
+
+    def refresh(self) -> None:
+        """Answer the current inputs with one :meth:`request`."""
+        raise NotImplementedError
 
     # -- for subclasses ---------------------------------------------------------------------
 

@@ -10,22 +10,23 @@ from __future__ import annotations
 
 from typing import Any
 
-import anywidget
 import traitlets
 
 from ..analysis.patching import DIRECTIONS, Metric, PatchingPair, PatchingResult, direction_runs
 from ..capture.trace import check_index
 from ..errors import InputError
 from ..models import ModelHandle, load_model
+from ..progress import share
+from .live import LiveWidget
 from .static_html import StaticExport
-from .view_support import errors_to_view, static_asset
+from .view_support import static_asset
 from .wire import to_wire
 
 VIEW_COMPONENTS = ("resid", "attn", "mlp")
 TOP_K = 5
 
 
-class PatchingExplorer(StaticExport, anywidget.AnyWidget):
+class PatchingExplorer(StaticExport, LiveWidget):
     """Activation patching of a clean vs a corrupted prompt, as a heatmap with a per-head breakdown.
 
     Args:
@@ -41,6 +42,8 @@ class PatchingExplorer(StaticExport, anywidget.AnyWidget):
         component: ``"resid"``, ``"attn"`` or ``"mlp"``.
         direction: ``"denoise"`` (clean activation into the corrupted run) or ``"noise"`` (the reverse).
     """
+
+    live_inputs = ("component", "direction", "selected_layer", "selected_position")
 
     component = traitlets.Unicode("resid").tag(sync=True)
     """Which activation the heatmap patches: a key of ``VIEW_COMPONENTS``."""
@@ -60,8 +63,6 @@ class PatchingExplorer(StaticExport, anywidget.AnyWidget):
     _baseline = traitlets.Dict().tag(sync=True)  # {clean, corrupted}: raw metric of the unpatched runs
     _grid = traitlets.Dict().tag(sync=True)  # {component, direction, rows, effects: float32 [rows, n]}
     _cell = traitlets.Dict().tag(sync=True)  # {component, direction, layer, position, effect, head_layer, heads, top}
-    _busy = traitlets.Bool(False).tag(sync=True)
-    _error = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -83,6 +84,7 @@ class PatchingExplorer(StaticExport, anywidget.AnyWidget):
         self.handle: ModelHandle = load_model(model, tokenizer=tokenizer)
         self.pair = PatchingPair(self.handle, clean, corrupted, answer=answer, contrast=contrast, metric=metric)
         self.results: dict[tuple[str, str], PatchingResult] = {}
+        self._cells: dict[tuple[str, str, int, int], dict[str, Any]] = {}
         self._predictions = self.pair.predictions(TOP_K)
         _check_view_choice(component, direction)
         super().__init__(
@@ -98,41 +100,54 @@ class PatchingExplorer(StaticExport, anywidget.AnyWidget):
             _metric_label=self.pair.metric_label,
             _baseline={"clean": self.pair.clean_metric, "corrupted": self.pair.corrupted_metric},
         )
-        self.refresh()
+        # The first grid is computed here, in the user's cell, with a progress bar; errors are raised.
+        self._result(component, direction, progress=True)
+        self._grid = self.grid_payload()
+        if (selected_layer, selected_position) != (-1, -1):
+            self._cell = self.cell_payload(selected_layer, selected_position)
+        self.start_live()
 
     @property
     def result(self) -> PatchingResult:
         """The grid for the current component and direction (computed on first use, then cached)."""
-        key = (self.component, self.direction)
-        if key not in self.results:
-            # A progress bar for the first grid, in the cell; later ones answer the view, which shows it busy.
-            first = not self.results
-            self.results[key] = self.pair.exact(self.component, direction=self.direction, progress=first)
-        return self.results[key]
+        return self._result(self.component, self.direction)
 
-    @traitlets.observe("component", "direction", "selected_layer", "selected_position")
-    def _on_selection(self, change: dict) -> None:
-        if change["name"] == "component" and change["new"] in VIEW_COMPONENTS:
-            last_row = self.pair.n_sites(change["new"]) - 1  # resid has one row more than attn and mlp
-            if self.selected_layer > last_row:
-                self.selected_layer = last_row  # which refreshes
-                return
-        self.refresh()
+    def _result(self, component: str, direction: str, progress: bool = False) -> PatchingResult:
+        key = (component, direction)
+        if key not in self.results:
+            self.results[key] = self.pair.exact(component, direction=direction, progress=progress)
+        return self.results[key]
 
     def refresh(self) -> None:
         """Send the grid and the selected cell's breakdown; a bad choice or index shows in the view."""
-        self._busy = True
-        with errors_to_view(self):
-            _check_view_choice(self.component, self.direction)
-            grid = self.grid_payload()
-            cell = {}
-            if (self.selected_layer, self.selected_position) != (-1, -1):
-                cell = self.cell_payload(self.selected_layer, self.selected_position)
-            with self.hold_sync():
-                self._grid, self._cell, self._error = grid, cell, ""
+        component, direction = self.component, self.direction
+        switched = component != self._grid.get("component") and component in VIEW_COMPONENTS
+        if switched and self.selected_layer >= self.pair.n_sites(component):
+            with self._quietly():  # resid has one row more than attn and mlp: keep the selection valid
+                self.selected_layer = self.pair.n_sites(component) - 1
+        layer, position = self.selected_layer, self.selected_position
+        cell_key = (component, direction, layer, position)
+        ready = (component, direction) in self.results and (cell_key in self._cells or (layer, position) == (-1, -1))
 
-    def grid_payload(self) -> dict[str, Any]:
-        result = self.result
+        def compute() -> tuple[dict, dict]:
+            _check_view_choice(component, direction)
+            with share(0, 2):
+                grid = self.grid_payload(component, direction)
+            with share(1, 2):
+                cell = {} if (layer, position) == (-1, -1) else self.cell_payload(layer, position, component, direction)
+            return grid, cell
+
+        def apply(answer: tuple[dict, dict]) -> None:
+            grid, cell = answer
+            if self._grid.get("component") != grid["component"] or self._grid.get("direction") != grid["direction"]:
+                self._grid = grid
+            self._cell = cell
+
+        grid_label = "" if (component, direction) in self.results else f"patching every {component} cell, "
+        self.request(f"{grid_label}cell ({layer}, {position})", compute, apply, ready=ready)
+
+    def grid_payload(self, component: str | None = None, direction: str | None = None) -> dict[str, Any]:
+        result = self._result(component or self.component, direction or self.direction)
         return {
             "component": result.component,
             "direction": result.direction,
@@ -140,30 +155,37 @@ class PatchingExplorer(StaticExport, anywidget.AnyWidget):
             "effects": to_wire(result.effects, "float32"),
         }
 
-    def cell_payload(self, layer: int, position: int) -> dict[str, Any]:
+    def cell_payload(
+        self, layer: int, position: int, component: str | None = None, direction: str | None = None
+    ) -> dict[str, Any]:
         """One cell: its effect, each head of its block patched alone there, and the patched run's top tokens."""
-        n_rows = self.pair.n_sites(self.component)
-        check_index("layer", layer, n_rows, f"the {self.component} grid has rows")
+        component, direction = component or self.component, direction or self.direction
+        key = (component, direction, layer, position)
+        if key in self._cells:
+            return self._cells[key]
+        n_rows = self.pair.n_sites(component)
+        check_index("layer", layer, n_rows, f"the {component} grid has rows")
         check_index("position", position, self.pair.n_tokens, "the prompts have token positions")
         # A residual row holds what the blocks before it wrote: its heads are those of the block just before.
-        head_layer = layer - 1 if self.component == "resid" else layer
+        head_layer = layer - 1 if component == "resid" else layer
         heads = None
         if head_layer >= 0:
-            source, target = direction_runs(self.direction)
+            source, target = direction_runs(direction)
             cells = [(head_layer, head) for head in range(self.handle.n_heads)]
             values = self.pair.patched_metric("head", cells, source=source, target=target, positions=[position])
             heads = to_wire(self.pair.normalise(values), "float32")
-        patched = self.pair.patched_predictions(self.component, layer, position, self.direction, TOP_K)
-        return {
-            "component": self.component,
-            "direction": self.direction,
+        patched = self.pair.patched_predictions(component, layer, position, direction, TOP_K)
+        self._cells[key] = cell = {
+            "component": component,
+            "direction": direction,
             "layer": layer,
             "position": position,
-            "effect": float(self.result.effects[layer, position]),
+            "effect": float(self._result(component, direction).effects[layer, position]),
             "head_layer": head_layer if head_layer >= 0 else None,
             "heads": heads,
             "top": {run: [list(p) for p in top] for run, top in {**self._predictions, "patched": patched}.items()},
         }
+        return cell
 
 
 def _check_view_choice(component: str, direction: str) -> None:

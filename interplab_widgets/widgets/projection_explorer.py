@@ -11,7 +11,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import anywidget
 import numpy as np
 import traitlets
 
@@ -21,14 +20,15 @@ from ..capture.harvest import Harvest, harvest
 from ..datasets import LabelledDataset, from_texts, load_dataset
 from ..errors import InputError
 from ..models import ModelHandle, load_model
+from .live import LiveWidget
 from .static_html import StaticExport
-from .view_support import errors_to_view, static_asset
+from .view_support import static_asset
 from .wire import to_wire
 
 MAX_CONTEXTS = 50
 
 
-class ProjectionExplorer(StaticExport, anywidget.AnyWidget):
+class ProjectionExplorer(StaticExport, LiveWidget):
     """A UMAP / t-SNE / PCA scatter of activations at one layer, with labels, selection and probes.
 
     Args:
@@ -46,6 +46,8 @@ class ProjectionExplorer(StaticExport, anywidget.AnyWidget):
         syntax: add part-of-speech and dependency-depth label sets from spaCy (token points; needs the
             ``syntax`` extra).
     """
+
+    live_inputs = ("selected_layer", "method", "selected_points")
 
     selected_layer = traitlets.Int().tag(sync=True)
     """The layer shown; one of the harvested layers. Link it to a ProbeView's ``selected_layer``."""
@@ -65,9 +67,6 @@ class ProjectionExplorer(StaticExport, anywidget.AnyWidget):
     _point_source = traitlets.Dict().tag(sync=True)  # {text, start, end: int32 [N]}
     _selection = traitlets.Dict().tag(sync=True)  # {count, by_label, contexts}
     _probe = traitlets.Dict().tag(sync=True)  # {status, accuracy, control_accuracy, n_train, n_test, message}
-    _progress = traitlets.Dict().tag(sync=True)  # {label, fraction}
-    _busy = traitlets.Bool(False).tag(sync=True)
-    _error = traitlets.Unicode("").tag(sync=True)
 
     def __init__(
         self,
@@ -120,7 +119,8 @@ class ProjectionExplorer(StaticExport, anywidget.AnyWidget):
         )
         self.label_sets = label_sets
         self.on_msg(self._on_message)
-        self.refresh()
+        self._points = {"layer": layer, "method": method, "xy": to_wire(self.projection(layer, method), "float32")}
+        self.start_live()
 
     # -- data ------------------------------------------------------------------------------
 
@@ -165,38 +165,37 @@ class ProjectionExplorer(StaticExport, anywidget.AnyWidget):
 
     # -- kernel side of the view -------------------------------------------------------------
 
-    @traitlets.observe("selected_layer", "method")
-    def _on_view_change(self, change: dict) -> None:
-        if change["name"] == "selected_layer":
-            self._probe = {}  # a probe answers for one layer
-        self.refresh()
+    def refresh(self, probe: bool = False) -> None:
+        """Send the points of the current layer and method (computed once each), the selection's contexts
+        and, with ``probe``, a probe of the selection against the rest at this layer."""
+        layer, method, points = self.selected_layer, self.method, list(self.selected_points)
+        shown = self._points.get("layer"), self._points.get("method")
 
-    @traitlets.observe("selected_points")
-    def _on_selection(self, change: dict) -> None:
-        with errors_to_view(self):
-            self._selection = self.selection_payload(self.selected_points)
-            self._probe = {}
-            self._error = ""
-
-    def refresh(self) -> None:
-        """Send the points of the current layer and method, computing them if needed."""
-        with errors_to_view(self):
-            layer, method = self.selected_layer, self.method
+        def compute() -> dict[str, Any]:
             if method not in METHODS:
                 raise InputError(f"method must be one of {', '.join(METHODS)}; got {method!r}.")
             if layer not in self.harvest.layers:
                 raise InputError(f"layer {layer} was not harvested; choose one of {self.harvest.layers}.")
-            if (layer, method) not in self.projections:
-                self._busy = True
-                label = f"{method.upper()} of layer {layer}, {self.harvest.n_rows} points"
-                self._progress = {"label": label, "fraction": -1}
-            xy = self.projection(layer, method)
-            with self.hold_sync():
-                self._points = {"layer": layer, "method": method, "xy": to_wire(xy, "float32")}
-                self._progress = {}
-                self._error = ""
-        if self._progress:
-            self._progress = {}
+            answer: dict[str, Any] = {"_selection": self.selection_payload(points)}
+            if (layer, method) != shown:
+                xy = self.projection(layer, method)
+                answer["_points"] = {"layer": layer, "method": method, "xy": to_wire(xy, "float32")}
+            if layer != shown[0]:
+                answer["_probe"] = {}  # a probe answers for one layer
+            if probe:
+                try:
+                    answer["_probe"] = self.probe_selection(layer, points)
+                except InputError as error:
+                    answer["_probe"] = {"status": "error", "message": str(error)}
+            return answer
+
+        def apply(answer: dict[str, Any]) -> None:
+            for name, value in answer.items():
+                setattr(self, name, value)
+
+        known = (layer, method) in self.projections or method not in METHODS or layer not in self.harvest.layers
+        label = "training a probe" if probe else f"{method.upper()} of layer {layer}, {self.harvest.n_rows} points"
+        self.request(label if probe or not known else "selection", compute, apply, ready=known and not probe)
 
     def selection_payload(self, points: Sequence[int]) -> dict[str, Any]:
         """How many points are selected, per label, and the contexts of the first ones."""
@@ -214,15 +213,16 @@ class ProjectionExplorer(StaticExport, anywidget.AnyWidget):
         ]
         return {"count": len(ids), "by_label": by_label, "contexts": contexts}
 
-    def probe_selection(self) -> dict[str, Any]:
-        """Held-out accuracy of a probe of the selection vs the rest at the current layer, and its control."""
-        ids = self._check_points(self.selected_points)
+    def probe_selection(self, layer: int | None = None, points: Sequence[int] | None = None) -> dict[str, Any]:
+        """Held-out accuracy of a probe of the selection vs the rest at a layer (default: the current ones)."""
+        layer = self.selected_layer if layer is None else layer
+        ids = self._check_points(self.selected_points if points is None else points)
         n = self.harvest.n_rows
         if not 2 <= len(ids) <= n - 2:
             raise InputError(f"Select between 2 and {n - 2} points to probe a selection against the rest.")
         target = np.zeros(n, dtype=np.int64)
         target[ids] = 1
-        features = self.harvest.layer(self.selected_layer)
+        features = self.harvest.layer(layer)
         split = probe_split(target, self.types)
         accuracy, n_train, n_test = probe_accuracy(features, target, split=split)
         control = control_labels(self.types, target)
@@ -234,19 +234,14 @@ class ProjectionExplorer(StaticExport, anywidget.AnyWidget):
             "control_accuracy": None if np.isnan(control_accuracy) else control_accuracy,
             "n_train": n_train,
             "n_test": n_test,
-            "message": f"layer {self.selected_layer}: {len(ids)} selected vs {n - len(ids)} others, "
-            f"majority baseline {majority:.3f}",
+            "message": f"layer {layer}: {len(ids)} selected vs {n - len(ids)} others, majority baseline {majority:.3f}",
         }
 
     def _on_message(self, widget: Any, content: dict, buffers: list) -> None:
         if not isinstance(content, dict) or content.get("type") != "probe":
             return
         self._probe = {"status": "running", "message": "training a probe…"}
-        with errors_to_view(self):
-            self._probe = self.probe_selection()
-            self._error = ""
-        if self._probe.get("status") == "running":
-            self._probe = {"status": "error", "message": self._error}
+        self.refresh(probe=True)
 
     def _check_points(self, points: Sequence[int]) -> np.ndarray:
         ids = np.unique(np.asarray(list(points), dtype=np.int64))

@@ -1,14 +1,9 @@
-"""What every view needs: its built JS/CSS, and failures shown inside the widget."""
+"""What every view needs: its built JS/CSS."""
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
-from typing import Any
-
-from ..errors import InputError
 
 STATIC = Path(__file__).resolve().parent.parent / "static"
 log = logging.getLogger(__name__)
@@ -23,17 +18,3 @@ def static_asset(name: str) -> Path:
             "or reinstall the package with `pip install -e .` from a clone."
         )
     return path
-
-
-@contextmanager
-def errors_to_view(widget: Any) -> Iterator[None]:
-    """Show a failure in the widget's ``_error`` instead of breaking the kernel's message loop."""
-    try:
-        yield
-    except InputError as error:
-        widget._error = str(error)
-    except Exception as error:
-        log.exception("%s failed", type(widget).__name__)
-        widget._error = f"{type(error).__name__}: {error}"
-    finally:
-        widget._busy = False
