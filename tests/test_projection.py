@@ -204,6 +204,7 @@ def test_probe_view_clicks_move_a_linked_projection(smollm2, negation):
     explorer = ProjectionExplorer(smollm2, harvested, layer=16)
     ipywidgets.link((view, "selected_layer"), (explorer, "selected_layer"))
     view._points.selected = [4]  # what a click on layer 4's point does in the browser
+    explorer.wait()
     assert view.selected_layer == 4 and explorer.selected_layer == 4 and explorer._points["layer"] == 4
     explorer.selected_layer = 20
     explorer.wait()

@@ -21,7 +21,7 @@ import { ATTENTION_HELP } from "./help/attention_explorer";
 import { h } from "./lib/dom";
 import { clampIndex, readStrings } from "./lib/traits";
 import type { Axis } from "./lib/types";
-import { ViewShell, viewModule } from "./lib/view_shell";
+import { changedAny, ViewShell, viewModule } from "./lib/view_shell";
 
 type Model = AnyModel<AttentionExplorerTraits>;
 type Trait = keyof AttentionExplorerTraits;
@@ -125,7 +125,7 @@ class AttentionExplorerView {
 
   private apply(dirty: Set<Trait>): void {
     const m = this.model;
-    const has = (...traits: Trait[]) => traits.some((t) => dirty.has(t));
+    const has = changedAny(dirty);
     const nLayers = Number(m.get("_n_layers")) || 0;
     const nHeads = Number(m.get("_n_heads")) || 0;
     const shape = has("_n_layers", "_n_heads");

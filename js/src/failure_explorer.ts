@@ -22,7 +22,7 @@ import type { FailureCase, FailureExplorerTraits, SideBySide } from "./failure/t
 import { FAILURE_HELP } from "./help/failure_explorer";
 import { h } from "./lib/dom";
 import { int } from "./lib/traits";
-import { ViewShell, viewModule } from "./lib/view_shell";
+import { changedAny, ViewShell, viewModule } from "./lib/view_shell";
 
 type Model = AnyModel<FailureExplorerTraits>;
 type Trait = keyof FailureExplorerTraits;
@@ -80,7 +80,7 @@ class FailureExplorerView {
 
   private apply(dirty: Set<Trait>): void {
     const m = this.model;
-    const has = (...traits: Trait[]) => traits.some((t) => dirty.has(t));
+    const has = changedAny(dirty);
     const selected = int(m.get("selected_case"), -1);
 
     if (has("_model_label")) this.header.setModelName(String(m.get("_model_label") ?? ""));

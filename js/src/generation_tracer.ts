@@ -23,7 +23,7 @@ import { TracerHeader } from "./components/tracer_header";
 import { TRACER_HELP } from "./help/generation_tracer";
 import { h } from "./lib/dom";
 import { clampIndex, int, readStrings } from "./lib/traits";
-import { ViewShell, viewModule } from "./lib/view_shell";
+import { changedAny, ViewShell, viewModule } from "./lib/view_shell";
 import { readHeadRow, readLensMatrix, readStepAttention, readTopK } from "./tracer/traits";
 import type { GenerationTracerTraits, LensData, LensMetric } from "./tracer/types";
 
@@ -116,7 +116,7 @@ class GenerationTracerView {
 
   private apply(dirty: Set<Trait>): void {
     const m = this.model;
-    const has = (...traits: Trait[]) => traits.some((t) => dirty.has(t));
+    const has = changedAny(dirty);
     const nLayers = Math.max(0, int(m.get("_n_layers"), 0));
     const nHeads = Math.max(0, int(m.get("_n_heads"), 0));
     const nRows = nLayers + 1;

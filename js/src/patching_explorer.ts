@@ -18,7 +18,7 @@ import { PatchingHeader } from "./components/patching_header";
 import { PATCHING_HELP } from "./help/patching_explorer";
 import { h } from "./lib/dom";
 import { clampIndex, int, readStrings } from "./lib/traits";
-import { ViewShell, viewModule } from "./lib/view_shell";
+import { changedAny, ViewShell, viewModule } from "./lib/view_shell";
 import { readBaseline, readPatchCell, readPatchGrid } from "./patching/traits";
 import type { PatchCell, PatchGrid, PatchingExplorerTraits } from "./patching/types";
 
@@ -87,7 +87,7 @@ class PatchingExplorerView {
 
   private apply(dirty: Set<Trait>): void {
     const m = this.model;
-    const has = (...traits: Trait[]) => traits.some((t) => dirty.has(t));
+    const has = changedAny(dirty);
     const component = String(m.get("component") ?? "");
     const direction = String(m.get("direction") ?? "");
     const layer = int(m.get("selected_layer"), -1);

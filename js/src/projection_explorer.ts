@@ -23,7 +23,7 @@ import { SelectionPanel } from "./components/selection_panel";
 import { PROJECTION_HELP } from "./help/projection_explorer";
 import { h } from "./lib/dom";
 import { int, readInts, readStrings } from "./lib/traits";
-import { ViewShell, viewModule } from "./lib/view_shell";
+import { changedAny, ViewShell, viewModule } from "./lib/view_shell";
 import {
   readLabelSets,
   readPointSource,
@@ -133,7 +133,7 @@ class ProjectionExplorerView {
 
   private apply(dirty: Set<Trait>): void {
     const m = this.model;
-    const has = (...traits: Trait[]) => traits.some((t) => dirty.has(t));
+    const has = changedAny(dirty);
     const layer = int(m.get("selected_layer"), -1);
     const method = String(m.get("method") ?? "");
     const colorBy = String(m.get("color_by") ?? "");

@@ -306,6 +306,11 @@ export class ViewShell<T extends ShellTraits> {
   }
 }
 
+/** `has(...traits)`: true if any of `traits` is in `changed` (the set `apply` gets). */
+export function changedAny<Trait>(changed: Set<Trait>): (...traits: Trait[]) => boolean {
+  return (...traits) => traits.some((t) => changed.has(t));
+}
+
 /**
  * The anywidget module of a view: `render` builds it with `create` and returns its cleanup.
  * All state lives in synced traits, so `initialize` has nothing to set up per model.
