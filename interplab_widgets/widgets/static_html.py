@@ -53,7 +53,9 @@ class SnapshotModel {{
     for (const listener of this.listeners.get(`change:${{name}}`) ?? []) listener();
   }}
   // No kernel answers here: every request is answered at once with what the snapshot holds.
-  save_changes() {{ this.set("_status", {{ request: this.state._request ?? 0, state: "done", label: "", fraction: null }}); }}
+  save_changes() {{
+    this.set("_status", {{ request: this.state._request ?? 0, state: "done", label: "", fraction: null }});
+  }}
   send() {{}}
   on(event, listener) {{
     if (!this.listeners.has(event)) this.listeners.set(event, new Set());
