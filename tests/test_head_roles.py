@@ -388,3 +388,31 @@ def test_minilm_encoder_has_a_previous_token_head_and_no_induction(minilm):
     roles = {(r.layer, r.head): r.role for r in head_roles(scores)}
     assert roles[(0, 2)] == "previous-token" and roles[(2, 9)] == "duplicate-token"
     assert "induction" not in roles.values()
+
+
+@pytest.mark.slow
+def test_head_roles_are_scored_once_per_set_of_weights_and_kept_on_disk(smollm2, tmp_path, monkeypatch):
+    module = sys.modules["interplab_widgets.analysis.head_roles"]  # the package re-exports a function of this name
+
+    monkeypatch.setenv("INTERPLAB_CACHE", str(tmp_path))
+    scored, results = [], []
+    real = module.head_scores
+
+    def counted(handle):
+        scored.append(handle)
+        results.append(results[0] if results else real(handle, n_sequences=2))
+        return results[-1]
+
+    monkeypatch.setattr(module, "head_scores", counted)
+    memo = smollm2.memo.pop("head_roles", None)
+    try:
+        roles = module.cached_head_roles(smollm2)
+        assert len(scored) == 1 and len(list((tmp_path / "head_scores").glob("*.npz"))) == 1
+        smollm2.memo.pop("head_roles")  # a new session: nothing in memory, the file on disk
+        assert module.cached_head_roles(smollm2) == roles and len(scored) == 1
+        other = SimpleNamespace(memo={}, fingerprint=lambda: "other weights", name="other")
+        module.cached_head_roles(other)  # other weights: scored again, in a file of their own
+        assert scored[-1] is other and len(list((tmp_path / "head_scores").glob("*.npz"))) == 2
+    finally:
+        if memo is not None:
+            smollm2.memo["head_roles"] = memo
