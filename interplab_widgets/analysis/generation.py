@@ -51,9 +51,7 @@ class GenerationRecord:
         """The new token's query row for every layer and head, ``[layers, heads, context]``."""
         trace = self.generation.trace
         position = self.generation.positions[step]
-        return np.stack(
-            [trace.attention(layer)[:, position, : position + 1].numpy() for layer in range(trace.n_layers)]
-        )
+        return np.stack([pattern[:, position, : position + 1].numpy() for _, pattern in trace.attentions()])
 
 
 def trace_generation(

@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 import torch
 
 from ..errors import InputError
+from ..progress import steps
 from .attention import recompute_attention, recompute_values
 
 if TYPE_CHECKING:
@@ -132,8 +133,9 @@ class Trace:
         return pattern
 
     def attentions(self, layers: Sequence[int] | None = None) -> Iterator[tuple[int, torch.Tensor]]:
-        """``(layer, attention(layer))`` for each layer in turn, holding one pattern at a time."""
-        for layer in range(self.n_layers) if layers is None else layers:
+        """``(layer, attention(layer))`` for each layer in turn, holding one pattern at a time; each layer is
+        a checkpoint and a share of the progress of the request it serves (:mod:`interplab_widgets.progress`)."""
+        for layer in steps(list(range(self.n_layers) if layers is None else layers), disable=True):
             yield layer, self.attention(layer)
 
     def values(self, layer: int) -> torch.Tensor:

@@ -58,7 +58,7 @@ def _flow_of_token(trace: Trace, layer: int, head: int, token: int) -> np.ndarra
     """The pinned token's row of attention flow through layers 0..layer (last token when none is pinned)."""
     position = token if token >= 0 else trace.n_tokens - 1
     matrix = np.zeros((trace.n_tokens, trace.n_tokens), dtype=np.float32)
-    stack = np.stack([trace.attention(i).numpy() for i in range(layer + 1)])
+    stack = np.stack([pattern.numpy() for _, pattern in trace.attentions(range(layer + 1))])
     matrix[position] = attention_flow(stack, positions=[position])[0]
     return matrix
 
