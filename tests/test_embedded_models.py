@@ -75,7 +75,7 @@ def test_gguf_conversion_writes_a_plain_model_that_loads_fast(tmp_path, monkeypa
     monkeypatch.setenv("INTERPLAB_CACHE", str(tmp_path))
     folder = embedded_source(EMBEDDED_MODELS["smollm2-135m"])
     assert folder.startswith(str(tmp_path)) and (tmp_path / folder / "model.safetensors").exists()
-    converted = load_model("smollm2-135m")
+    converted = load_model("smollm2-135m", fresh=True)  # not the session's handle: a load from this cache
     assert converted.model.name_or_path == folder
     ids = smollm2.run(EIFFEL).token_ids[None]
     with torch.no_grad():
