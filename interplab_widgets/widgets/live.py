@@ -117,7 +117,17 @@ def worker_for(handle: ModelHandle) -> ModelWorker:
 
 
 def _kernel_loop() -> asyncio.AbstractEventLoop | None:
-    """The running event loop of the kernel's main thread (None in plain Python: answers apply in the worker)."""
+    """The event loop of the IPython kernel this runs in, or None (plain Python: answers apply in the worker).
+
+    Only a kernel's loop: another library's loop that merely looks running on this thread (Playwright's
+    sync API keeps one) may never run our callbacks.
+    """
+    try:
+        from ipykernel.kernelbase import Kernel
+    except ImportError:
+        return None
+    if not Kernel.initialized():
+        return None
     try:
         return asyncio.get_running_loop()
     except RuntimeError:
