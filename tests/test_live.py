@@ -182,3 +182,10 @@ def test_the_users_own_cell_waits_on_the_workers_lock(smollm2):
     release.set()
     explorer.wait()
     assert explorer._tokens[0] == "A" and explorer._status["state"] == "done"
+
+
+def test_a_request_that_fails_before_it_starts_still_gets_an_answer(smollm2, patching, monkeypatch):
+    monkeypatch.setattr(PatchingExplorer, "refresh", lambda self: 1 / 0)
+    patching.set_state({"direction": "noise", "_request": patching._request + 1})
+    assert patching._status == {"request": patching._request, "state": "error", "label": "request", "fraction": None}
+    assert patching._error == "ZeroDivisionError: division by zero"  # the view stops waiting and says why

@@ -169,7 +169,13 @@ class LiveWidget(anywidget.AnyWidget):
         """End of construction: from now on a change of any of ``live_inputs`` calls :meth:`refresh`."""
         self._quiet = 0
         self._remember_inputs()
-        self.observe(lambda change: self.refresh(), names=list(self.live_inputs))
+        self.observe(self._on_live_input, names=list(self.live_inputs))
+
+    def _on_live_input(self, change: dict) -> None:
+        try:
+            self.refresh()
+        except Exception as error:  # a request the view waits for must get an answer, even this one
+            self._fail(Request(self, self._request, "request", lambda: None, lambda value: None), error, force=True)
 
     def refresh(self) -> None:
         """Answer the current inputs with one :meth:`request`."""
@@ -276,8 +282,8 @@ class LiveWidget(anywidget.AnyWidget):
             self._status = {"request": request.id, "state": "done", "label": request.label, "fraction": 1.0}
             self._remember_inputs()
 
-    def _fail(self, request: Request, error: Exception) -> None:
-        if not self._is_latest(request):
+    def _fail(self, request: Request, error: Exception, *, force: bool = False) -> None:
+        if not (force or self._is_latest(request)):
             return
         if not isinstance(error, InputError):
             log.error("%s: %s failed", type(self).__name__, request.label, exc_info=error)
