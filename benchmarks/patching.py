@@ -1,6 +1,6 @@
 """Exact activation patching of a full residual grid on smollm2-135m (31 residual streams × ~15 positions):
-time as a ratio to one forward pass of the prompt, batched vs one pass per cell, and attribution
-patching as a ratio to exact. Everything is measured in the same run.
+time in units of one forward pass's time (not a count of passes: a batch is wider than one prompt),
+batched vs one pass per cell, and attribution patching as a ratio to exact. Everything is measured in the same run.
 
     python benchmarks/patching.py [--batch-sizes 16 32 64] [--skip-per-cell]
 """
@@ -46,20 +46,20 @@ def main() -> None:
         times[batch_size], result = timed(lambda b=batch_size: pair.exact("resid", batch_size=b, progress=False))
         print(
             f"exact grid, batches of {batch_size:3d}: {times[batch_size]:.2f} s = "
-            f"{times[batch_size] / forward:.0f} forward passes ({cells} cells)"
+            f"{times[batch_size] / forward:.0f}× one forward pass's time ({cells} cells)"
         )
     best = min(times, key=times.get)
     if not args.skip_per_cell:
         per_cell, single = timed(lambda: pair.exact("resid", batch_size=1, progress=False))
         np.testing.assert_allclose(single.effects, result.effects, atol=1e-4)
         print(
-            f"one pass per cell: {per_cell:.2f} s = {per_cell / forward:.0f} forward passes; "
+            f"one pass per cell: {per_cell:.2f} s = {per_cell / forward:.0f}× one forward pass's time; "
             f"batched ({best}) is {per_cell / times[best]:.1f}× faster"
         )
     attribution, estimate = timed(lambda: pair.attribution("resid"), repeat=3)
     correlation = np.corrcoef(estimate.effects.ravel(), result.effects.ravel())[0, 1]
     print(
-        f"attribution patching: {attribution * 1e3:.0f} ms = {attribution / forward:.1f} forward passes, "
+        f"attribution patching: {attribution * 1e3:.0f} ms = {attribution / forward:.1f}× one forward pass's time, "
         f"{attribution / times[best]:.3f} of exact; correlation with exact (resid): {correlation:.2f}"
     )
 
