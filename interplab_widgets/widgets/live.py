@@ -175,11 +175,11 @@ class LiveWidget(anywidget.AnyWidget):
         try:
             self.refresh()
         except Exception as error:  # a request the view waits for must get an answer, even this one
-            self._fail(Request(self, self._request, "request", lambda: None, lambda value: None), error, force=True)
+            self._show_error(self._request, "request", error)
 
     def refresh(self) -> None:
-        """Answer the current inputs with one :meth:`request`."""
-        raise NotImplementedError
+        """Answer the current inputs with one :meth:`request` (every view defines it)."""
+        raise NotImplementedError(f"{type(self).__name__} must define refresh()")
 
     # -- for subclasses ---------------------------------------------------------------------
 
@@ -282,15 +282,17 @@ class LiveWidget(anywidget.AnyWidget):
             self._status = {"request": request.id, "state": "done", "label": request.label, "fraction": 1.0}
             self._remember_inputs()
 
-    def _fail(self, request: Request, error: Exception, *, force: bool = False) -> None:
-        if not (force or self._is_latest(request)):
-            return
+    def _fail(self, request: Request, error: Exception) -> None:
+        if self._is_latest(request):
+            self._show_error(request.id, request.label, error)
+
+    def _show_error(self, request_id: int, label: str, error: Exception) -> None:
         if not isinstance(error, InputError):
-            log.error("%s: %s failed", type(self).__name__, request.label, exc_info=error)
+            log.error("%s: %s failed", type(self).__name__, label, exc_info=error)
         message = str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
         with self._quietly(), self.hold_sync():
             self._error = message
-            self._status = {"request": request.id, "state": "error", "label": request.label, "fraction": None}
+            self._status = {"request": request_id, "state": "error", "label": label, "fraction": None}
 
     def _remember_inputs(self) -> None:
         self._answered = {name: getattr(self, name) for name in self.live_inputs}
