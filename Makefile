@@ -28,6 +28,7 @@ demo-html: install
 lint:
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
+	lint-imports --no-logo  # the layer rules of design.md ([tool.importlinter] in pyproject.toml)
 	$(NPM) run lint
 	$(NPM) run typecheck
 
