@@ -151,8 +151,10 @@ class AttentionExplorerView {
     }
     if (shape || has("_head_stats", "_head_stat_names", "_head_roles")) {
       const stats = readHeadStats(m.get("_head_stats"), m.get("_head_stat_names"), nLayers, nHeads);
+      const roles = readRoles(m.get("_head_roles"));
       problems.set("stats", stats.problem);
-      this.grid.setInfo(stats.value, readRoles(m.get("_head_roles")));
+      problems.set("roles", roles.problem);
+      this.grid.setInfo(stats.value, roles.value ?? []);
     }
     if (shape || has("selected_layer", "selected_head")) {
       this.grid.setSelected(Number(m.get("selected_layer")), Number(m.get("selected_head")));

@@ -78,6 +78,28 @@ describe("head grid", () => {
     expect(other.hidden).toBe(true);
   });
 
+  it("reports malformed _head_roles entries and keeps the well-formed ones", async () => {
+    const { model, q } = mount();
+    expect((q(".ilw-error") as HTMLElement).hidden).toBe(true);
+    model.set("_head_roles", [
+      { layer: 0, head: 1, role: "induction" }, // no score
+      { layer: 1, head: 2, role: "previous_token", score: 0.9 },
+      "junk",
+    ] as never);
+    await flush();
+    expect(q(".ilw-error")?.textContent).toBe(
+      "_head_roles: 2 of 3 entries are malformed (entry 0: score must be a number)",
+    );
+    const badge = (layer: number, head: number) =>
+      q(`.ilw-head-cell[data-layer="${layer}"][data-head="${head}"] .ilw-role-badge`) as HTMLElement;
+    expect(badge(1, 2).textContent).toBe("previous_token");
+    expect(badge(0, 1).hidden).toBe(true);
+    model.set("_head_roles", [{ layer: 0, head: 1, role: "induction", score: 0.5 }]);
+    await flush();
+    expect((q(".ilw-error") as HTMLElement).hidden).toBe(true);
+    expect(badge(0, 1).textContent).toBe("induction");
+  });
+
   it("rebuilds when the model shape changes and reports mismatched thumbnails", async () => {
     const { model, qa, q } = mount();
     model.set("_n_layers", 5);

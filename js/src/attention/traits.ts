@@ -1,5 +1,17 @@
 /** Readers of the attention explorer's traits (see lib/traits.ts for the conventions). */
-import { bad, decode, finiteMax, isEmpty, none, ok, type Parsed, shapeText } from "../lib/traits";
+import {
+  bad,
+  decode,
+  type FieldType,
+  finiteMax,
+  isEmpty,
+  none,
+  ok,
+  type Parsed,
+  readEntries,
+  shapeText,
+  wrongField,
+} from "../lib/traits";
 import type { HeadRole, HeadStats, Thumbnails } from "../lib/types";
 import type { DetailMatrix } from "./types";
 
@@ -40,16 +52,25 @@ export function readHeadStats(
   return ok({ names: statNames.slice(0, k), values: data, k });
 }
 
-export function readRoles(value: unknown): HeadRole[] {
-  if (!Array.isArray(value)) return [];
-  return value.filter(
-    (r): r is HeadRole =>
-      typeof r === "object" &&
-      r !== null &&
-      Number.isInteger(r.layer) &&
-      Number.isInteger(r.head) &&
-      typeof r.role === "string",
-  );
+const ROLE_FIELDS: Record<string, FieldType> = {
+  layer: "integer",
+  head: "integer",
+  role: "string",
+  score: "number",
+};
+
+/** `_head_roles`: `[{layer, head, role, score}]`; malformed entries are left out and named in the problem. */
+export function readRoles(value: unknown): Parsed<HeadRole[]> {
+  return readEntries("_head_roles", value, (d): HeadRole | string => {
+    const wrong = wrongField(d, ROLE_FIELDS);
+    if (wrong !== "") return wrong;
+    return {
+      layer: d.layer as number,
+      head: d.head as number,
+      role: d.role as string,
+      score: d.score as number,
+    };
+  });
 }
 
 /** Decode `_detail`, checking that its matrix is `[n, n]` with `n` the token count. */

@@ -3,54 +3,17 @@ import {
   asDict,
   bad,
   decode,
+  type FieldType,
   intField,
   none,
   ok,
   type Parsed,
+  readEntries,
   readTopTokens,
   shapeText,
+  wrongField,
 } from "../lib/traits";
 import type { FailureCase, FailureRun, HeadDiff, KindSummary, SideBySide } from "./types";
-
-type FieldType = "integer" | "number" | "string" | "boolean";
-
-/** What is wrong with the first field of `d` that is not of its type in `fields`, or "". */
-function wrongField(d: Record<string, unknown>, fields: Record<string, FieldType>): string {
-  for (const [key, type] of Object.entries(fields)) {
-    const v = d[key];
-    if (type === "integer" ? !Number.isInteger(v) : typeof v !== type) {
-      return `${key} must be ${type === "integer" ? "an integer" : `a ${type}`}`;
-    }
-  }
-  return "";
-}
-
-/**
- * A list of dicts, each read by `read` (which returns the entry or what is wrong with it).
- * Returns the well-formed entries and a problem counting the others and naming the first.
- */
-function readEntries<T extends object>(
-  name: string,
-  value: unknown,
-  read: (d: Record<string, unknown>) => T | string,
-): Parsed<T[]> {
-  if (value === null || value === undefined) return ok([]);
-  if (!Array.isArray(value)) return bad(`${name} is not a list`);
-  const out: T[] = [];
-  let dropped = 0;
-  let first = "";
-  value.forEach((entry, i) => {
-    const result =
-      typeof entry === "object" && entry !== null && !Array.isArray(entry)
-        ? read(entry as Record<string, unknown>)
-        : "not an object";
-    if (typeof result !== "string") out.push(result);
-    else if (dropped++ === 0) first = `entry ${i}: ${result}`;
-  });
-  const problem =
-    dropped > 0 ? `${name}: ${dropped} of ${value.length} entries are malformed (${first})` : "";
-  return { value: out, problem };
-}
 
 const CASE_FIELDS: Record<string, FieldType> = {
   id: "integer",
