@@ -11,6 +11,7 @@ from .analysis import (
     probe_layers,
     register_head_score,
     trace_generation,
+    unregister_head_score,
 )
 from .capture import Harvest, Token, Trace, harvest
 from .datasets import LabelledDataset, load_dataset
@@ -25,11 +26,13 @@ from .failures import Case, adversarial_search, load_suite, perturb, run_cases
 from .models import ArchitectureAdapter, ModelHandle, load_model, register_adapter
 from .widgets import (
     AttentionExplorer,
+    AttentionMode,
     FailureExplorer,
     GenerationTracer,
     PatchingExplorer,
     ProbeView,
     ProjectionExplorer,
+    register_attention_mode,
     save_html,
 )
 
@@ -38,6 +41,7 @@ __version__ = "0.1.0"
 __all__ = [
     "ArchitectureAdapter",
     "AttentionExplorer",
+    "AttentionMode",
     "Case",
     "FailureExplorer",
     "GenerationTracer",
@@ -67,8 +71,10 @@ __all__ = [
     "perturb",
     "probe_layers",
     "register_adapter",
+    "register_attention_mode",
     "register_head_score",
     "run_cases",
     "save_html",
     "trace_generation",
+    "unregister_head_score",
 ]
