@@ -69,7 +69,6 @@ class AttentionExplorer(StaticExport, LiveWidget):
     _modes = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _tokens = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _thumbnails = traitlets.Dict().tag(sync=True)  # uint8 [layers, heads, t, t], each head scaled to max 255
-    _thumbnail_scale = traitlets.Dict().tag(sync=True)  # float32 [layers, heads]: the max each was scaled by
     _head_stats = traitlets.Dict().tag(sync=True)  # float32 [layers, heads, len(HEAD_STATISTICS)]
     _head_stat_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _head_roles = traitlets.List(traitlets.Dict()).tag(sync=True)  # [{layer, head, role, score}]
@@ -115,12 +114,11 @@ class AttentionExplorer(StaticExport, LiveWidget):
             ]
         # The first trace is computed here, in the user's cell: errors are raised, not shown.
         trace = self._run(text)
-        thumbnails, scales, stats = self._summaries(trace)
+        thumbnails, stats = self._summaries(trace)
         self.trace = trace
         self.mode, self.selected_layer, self.selected_head, self.text = mode, selected_layer, selected_head, text
         self._tokens = trace.tokens
         self._thumbnails = to_wire(thumbnails, "uint8")
-        self._thumbnail_scale = to_wire(scales, "float32")
         self._head_stats = to_wire(stats, "float32")
         self._detail = self.detail_payload(selected_layer, selected_head, mode, trace, -1)
         self.start_live()
@@ -150,10 +148,9 @@ class AttentionExplorer(StaticExport, LiveWidget):
         def apply(answer: tuple) -> None:
             new, self._detail_cache, self._detail = answer
             if new is not None:
-                self.trace, pin, (thumbnails, scales, stats) = new
+                self.trace, pin, (thumbnails, stats) = new
                 self._tokens = self.trace.tokens
                 self._thumbnails = to_wire(thumbnails, "uint8")
-                self._thumbnail_scale = to_wire(scales, "float32")
                 self._head_stats = to_wire(stats, "float32")
                 self.selected_token = pin
 
@@ -201,17 +198,16 @@ class AttentionExplorer(StaticExport, LiveWidget):
             trace.attention_cache_bytes = self.attention_cache_bytes
         return trace
 
-    def _summaries(self, trace: Trace) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """Thumbnails ``uint8 [layers, heads, t, t]``, their scales and head statistics, one layer at a time."""
-        thumbnails, scales, stats = [], [], []
+    def _summaries(self, trace: Trace) -> tuple[np.ndarray, np.ndarray]:
+        """Thumbnails ``uint8 [layers, heads, t, t]`` (each head scaled to its own max: the grid compares
+        shapes, not strengths) and head statistics ``[layers, heads, k]``, one layer at a time."""
+        thumbnails, stats = [], []
         layers = steps(range(trace.n_layers), desc="attention thumbnails", disable=trace.n_tokens < 1024, leave=False)
         for layer in layers:
             pattern = trace.attention(layer)
-            quantised, scale = quantise_unit(downsample(pattern, self.thumbnail_size))
-            thumbnails.append(quantised)
-            scales.append(scale)
+            thumbnails.append(quantise_unit(downsample(pattern, self.thumbnail_size)))
             stats.append(head_statistics(pattern))
-        return np.stack(thumbnails), np.stack(scales), np.stack(stats)
+        return np.stack(thumbnails), np.stack(stats)
 
 
 def _cached(cache: OrderedDict, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:

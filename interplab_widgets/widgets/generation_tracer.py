@@ -21,7 +21,7 @@ from ..models import ModelHandle, load_model
 from .live import LiveWidget
 from .static_html import StaticExport
 from .view_support import static_asset
-from .wire import to_wire
+from .wire import quantise_unit, to_wire
 
 #: Bins of a head's attention row in the step grid.
 ROW_BINS = 64
@@ -44,8 +44,6 @@ class GenerationTracer(StaticExport, LiveWidget):
 
     live_inputs = ("step", "selected_layer", "selected_attention_layer", "selected_head", "metric")
 
-    prompt = traitlets.Unicode().tag(sync=True)
-    """The prompt (set at construction)."""
     step = traitlets.Int(0).tag(sync=True)
     """The step shown: the slider."""
     selected_layer = traitlets.Int(0).tag(sync=True)
@@ -97,7 +95,6 @@ class GenerationTracer(StaticExport, LiveWidget):
         )
         lens = self.record.lens
         super().__init__(
-            prompt=prompt,
             selected_layer=self.handle.n_layers,
             _model_label=self.handle.name,
             _n_layers=self.handle.n_layers,
@@ -152,9 +149,7 @@ class GenerationTracer(StaticExport, LiveWidget):
         rows = self.record.step_attention(step)  # [layers, heads, context]
         starts = thumbnail_bins(rows.shape[-1], ROW_BINS)
         binned = np.add.reduceat(rows, starts, axis=-1)
-        scale = binned.max(-1, keepdims=True)
-        thumbnails = np.rint(binned / np.where(scale > 0, scale, 1) * 255).astype(np.uint8)
-        return {"step": step, "thumbnails": to_wire(thumbnails, "uint8")}
+        return {"step": step, "thumbnails": to_wire(quantise_unit(binned, ndim=1), "uint8")}
 
     def head_row_payload(self, step: int, layer: int, head: int) -> dict[str, Any]:
         """One head's full attention row over the context at ``step``."""

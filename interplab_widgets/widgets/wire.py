@@ -27,9 +27,11 @@ def from_wire(value: dict[str, Any]) -> np.ndarray:
     return np.frombuffer(bytes(value["data"]), dtype=dtype).reshape(value["shape"])
 
 
-def quantise_unit(values: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-    """Each ``[..., a, b]`` slice scaled so its max is 255, as uint8, and the scales ``[...]`` to undo it."""
-    scale = values.max(axis=(-2, -1))
-    safe = np.where(scale > 0, scale, 1.0)
-    quantised = np.rint(values / safe[..., None, None] * 255).astype(np.uint8)
-    return quantised, scale.astype(np.float32)
+def quantise_unit(values: np.ndarray, ndim: int = 2) -> np.ndarray:
+    """Each slice over the last ``ndim`` axes scaled so its max is 255, as uint8 (an all-zero slice stays 0).
+
+    The views draw each slice against its own maximum, so the scales are not sent.
+    """
+    axes = tuple(range(-ndim, 0))
+    scale = values.max(axis=axes, keepdims=True)
+    return np.rint(values / np.where(scale > 0, scale, 1.0) * 255).astype(np.uint8)

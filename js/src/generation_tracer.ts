@@ -31,7 +31,6 @@ type Model = AnyModel<GenerationTracerTraits>;
 type Trait = keyof GenerationTracerTraits;
 
 const TRAITS: Trait[] = [
-  "prompt",
   "step",
   "selected_layer",
   "selected_attention_layer",

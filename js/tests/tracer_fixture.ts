@@ -20,7 +20,6 @@ export function tracerState(overrides: Partial<GenerationTracerTraits> = {}): Ge
   // step 1: context = 2 prompt tokens + 1 generated token
   const weights = new Uint16Array([HALF[0.25], HALF[0.75], HALF[0]]);
   return {
-    prompt: "The cat",
     step: 1,
     selected_layer: N_LAYERS,
     selected_attention_layer: -1,

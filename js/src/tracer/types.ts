@@ -13,7 +13,6 @@ export type LensMetric = "probability" | "rank";
 /** Mirrors `interplab_widgets/widgets/generation_tracer.py` (GenerationTracer traits). */
 export interface GenerationTracerTraits extends ShellTraits {
   // Public, linked traits.
-  prompt: string;
   /** Generation step shown, 0..n_steps-1. */
   step: number;
   /** A lens row: 0 = embeddings … `_n_layers` = model output. */
