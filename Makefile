@@ -25,10 +25,11 @@ demo: install
 demo-html: install
 	$(PYTHON) -m interplab_widgets demo --html demo.html
 
+# lint-imports checks the layering: the contracts in pyproject.toml ([tool.importlinter]).
 lint:
 	$(PYTHON) -m ruff check .
 	$(PYTHON) -m ruff format --check .
-	lint-imports --no-logo  # the layer rules of design.md ([tool.importlinter] in pyproject.toml)
+	lint-imports --no-logo
 	$(NPM) run lint
 	$(NPM) run typecheck
 
