@@ -16,7 +16,8 @@ from interplab_widgets import (
     load_dataset,
     probe_layers,
 )
-from interplab_widgets.analysis import control_labels, probe_split, project
+from interplab_widgets.analysis import control_labels, probe_splits, project
+from interplab_widgets.analysis.probes import REGULARISATION
 from interplab_widgets.datasets import DATASETS, from_texts
 from interplab_widgets.widgets.wire import from_wire
 
@@ -110,27 +111,78 @@ def test_negated_and_affirmative_sentences_differ_only_by_the_negation():
     assert {text.split()[-1] for text in dataset.texts} == {"happy.", "tired.", "hungry.", "quiet.", "today.", "again."}
 
 
-def test_negation_probe_on_smollm2_is_accurate_and_selective(smollm2, negation):
-    """Measured: 0.50 at the embeddings (the last token is the same word in both classes), 1.00 from
-    the residual after block 1 on; the control task stays at 0.46-0.58, so selectivity is about 0.5."""
+def test_negation_probe_on_smollm2_is_accurate_selective_and_generalises(smollm2, negation):
+    """Measured: 0.50 at the embeddings (the last token is the same word in both classes), 0.97-1.00
+    from block 2 on; the control task (a random label per subject noun) 0.50-0.76 up to block 23, so
+    selectivity is 0.24-0.49 there; 0.93-1.00 on subject nouns never seen in training."""
     dataset, harvested = negation
     curve = probe_layers(smollm2, dataset, harvested=harvested, progress=False)
-    assert curve.layers == list(range(31)) and curve.n_test > 100
+    assert curve.layers == list(range(31)) and curve.n_test > 100 and curve.n_held_out_types >= 4
     assert curve.accuracy[0] < 0.6  # the embeddings of the last token know nothing of the negation
-    assert curve.accuracy.max() > 0.9
-    best = int(np.argmax(curve.accuracy))
-    assert curve.selectivity[best] > 0.3
-    assert (curve.control_accuracy < 0.7).all()
-    assert "selectivity" in curve.table()
+    assert curve.accuracy[2:].min() > 0.9 and curve.generalisation[2:].min() > 0.9
+    assert curve.selectivity[2:19].min() > 0.3
+    assert set(curve.regularisation) <= set(REGULARISATION)
+    assert "selectivity" in curve.table() and "held-out types" in curve.table()
 
 
-def test_probe_splits_keep_types_apart_and_controls_are_per_type():
+def test_selectivity_is_zero_and_generalisation_at_chance_for_a_task_only_memorising_can_solve(smollm2):
+    """A label that is a random function of the word: the probe must pick enough capacity to memorise
+    words, so the control (another random function) is learnt just as well and selectivity is ~0, and
+    words never seen in training are at chance. On the real categories of the same words, the strongest
+    regularisation reads them (control 0.27) and unseen words are classified right: the measures differ
+    where the property does. Measured: memorising |selectivity| <= 0.04, held-out 0.10-0.28 (chance 0.2)."""
+    words = load_dataset("word_categories")
+    harvested = harvest(smollm2, words.texts, layers=[0, 8, 16, 24], unit="sentence", pooling="last", progress=False)
+    memorised = control_labels(words.types, words.labels, seed=7)
+    arbitrary = from_texts(words.texts, [f"class {label}" for label in memorised], types=words.types)
+    memorising = probe_layers(smollm2, arbitrary, harvested=harvested, progress=False)
+    assert memorising.accuracy.min() > 0.85 and memorising.control_accuracy.min() > 0.85
+    assert np.abs(memorising.selectivity).max() < 0.12
+    assert memorising.generalisation.max() < 0.4
+    assert memorising.regularisation.min() >= 1e-2  # it had to give the probe capacity
+    categories = probe_layers(smollm2, words, harvested=harvested, progress=False)
+    assert categories.accuracy.min() > 0.95 and categories.generalisation.min() > 0.9
+    assert categories.selectivity.min() > 0.5
+
+
+TENSE_NOUNS = "dog cat teacher doctor child farmer pilot singer baker nurse king girl".split()
+
+
+def test_a_users_own_small_dataset_probes_or_says_what_to_change(smollm2):
+    """48 sentences of the user's own, past vs present, 12 subject nouns; the last word is the same in both
+    classes, so the default types (last words) cannot be held out, and the probe says so instead of failing."""
+    texts, labels = [], []
+    for noun in TENSE_NOUNS:
+        for past, present in (("walked", "walks"), ("cooked", "cooks")):
+            place = "home" if past == "walked" else "dinner"
+            texts += [f"The {noun} {past} {place}", f"The {noun} {present} {place}"]
+            labels += ["past", "present"]
+    by_last_word = probe_layers(smollm2, from_texts(texts, labels), layers=[0, 6, 12], progress=False)
+    assert by_last_word.accuracy.max() > 0.9 and np.isnan(by_last_word.generalisation).all()
+    assert any("held-out types: n/a" in note for note in by_last_word.notes)
+    by_noun = from_texts(texts, labels, types=[text.split()[1] for text in texts], name="tense")
+    curve = probe_layers(smollm2, by_noun, layers=[0, 6, 12], progress=False)
+    assert curve.n_held_out_types >= 2 and curve.generalisation.max() > 0.9
+    assert np.isfinite(curve.control_accuracy).all()
+    print("\n" + curve.table())
+    with pytest.raises(InputError, match="at least 4 per label"):
+        probe_layers(smollm2, from_texts(texts[:5] + texts[6:7], labels[:5] + labels[6:7]), progress=False)
+    with pytest.raises(InputError, match="at least two different labels"):
+        probe_layers(smollm2, texts=texts, labels=["past"] * len(texts), progress=False)
+
+
+def test_probe_splits_share_types_for_the_control_and_keep_them_apart_for_generalisation():
     dataset = load_dataset("subject_number")
-    train, test = probe_split(dataset.labels, dataset.types)
-    assert not {dataset.types[i] for i in train} & {dataset.types[i] for i in test}
-    control = control_labels(dataset.types, dataset.labels)
+    splits = probe_splits(dataset.labels, dataset.types)
+    train, test = splits.seen
+    assert {dataset.types[i] for i in test} <= {dataset.types[i] for i in train}
+    assert abs(len(test) / len(dataset) - 0.25) < 0.02 and not set(train) & set(test)
+    held_train, held_test = splits.held_out
+    assert not {dataset.types[i] for i in held_train} & {dataset.types[i] for i in held_test}
+    assert set(splits.validation[0]) | set(splits.validation[1]) == set(train)
     for noun in set(dataset.types):
-        assert len({control[i] for i, t in enumerate(dataset.types) if t == noun}) == 1
+        assert len({splits.control[i] for i, t in enumerate(dataset.types) if t == noun}) == 1
+    assert len(set(control_labels(["a", "a", "b", "b"], np.array([0, 0, 0, 1])))) == 2
     custom = from_texts(["a b", "c d", "e f", "g h"], ["x", "y", "x", "y"])
     assert custom.label_names == ["x", "y"] and custom.types == ["b", "d", "f", "h"]
     with pytest.raises(InputError, match="one label per text"):
@@ -195,7 +247,7 @@ def test_token_explorer_labels_points_by_text(smollm2):
     explorer.wait()
     explorer._on_message(explorer, {"type": "probe"}, [])
     explorer.wait()
-    assert explorer._probe["status"] == "error" and "Select between 2 and" in explorer._probe["message"]
+    assert explorer._probe["status"] == "error" and "Select between 4 and" in explorer._probe["message"]
 
 
 def test_probe_view_clicks_move_a_linked_projection(smollm2, negation):

@@ -26,7 +26,7 @@ from .patching import (
     activation_patching,
     attribution_patching,
 )
-from .probes import ProbeCurve, control_labels, probe_accuracy, probe_layers, probe_split
+from .probes import ProbeCurve, ProbeSplits, control_labels, probe_layers, probe_scores, probe_splits
 from .projection import project
 from .rollout import attention_rollout, fuse_heads
 
@@ -43,6 +43,7 @@ __all__ = [
     "PatchingPair",
     "PatchingResult",
     "ProbeCurve",
+    "ProbeSplits",
     "RepeatedSequence",
     "activation_patching",
     "attention_flow",
@@ -56,9 +57,9 @@ __all__ = [
     "head_statistics",
     "logit_lens",
     "norm_attention",
-    "probe_accuracy",
     "probe_layers",
-    "probe_split",
+    "probe_scores",
+    "probe_splits",
     "project",
     "register_head_score",
     "thumbnail_bins",

@@ -14,7 +14,7 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from ..analysis.probes import control_labels, probe_accuracy, probe_split
+from ..analysis.probes import probe_scores, probe_splits
 from ..analysis.projection import METHODS, project
 from ..capture.harvest import Harvest, harvest
 from ..datasets import LabelledDataset, from_texts, load_dataset
@@ -218,22 +218,19 @@ class ProjectionExplorer(StaticExport, LiveWidget):
         layer = self.selected_layer if layer is None else layer
         ids = self._check_points(self.selected_points if points is None else points)
         n = self.harvest.n_rows
-        if not 2 <= len(ids) <= n - 2:
-            raise InputError(f"Select between 2 and {n - 2} points to probe a selection against the rest.")
+        if not 4 <= len(ids) <= n - 4:  # a probe trains, validates and tests on each side
+            raise InputError(f"Select between 4 and {n - 4} points to probe a selection against the rest.")
         target = np.zeros(n, dtype=np.int64)
         target[ids] = 1
-        features = self.harvest.layer(layer)
-        split = probe_split(target, self.types)
-        accuracy, n_train, n_test = probe_accuracy(features, target, split=split)
-        control = control_labels(self.types, target)
-        control_accuracy = probe_accuracy(features, control, split=split)[0] if len(set(control)) > 1 else float("nan")
+        splits = probe_splits(target, self.types)
+        scores = probe_scores(self.harvest.layer(layer), target, splits)
         majority = max(target.mean(), 1 - target.mean())
         return {
             "status": "done",
-            "accuracy": accuracy,
-            "control_accuracy": None if np.isnan(control_accuracy) else control_accuracy,
-            "n_train": n_train,
-            "n_test": n_test,
+            "accuracy": scores["accuracy"],
+            "control_accuracy": None if np.isnan(scores["control"]) else scores["control"],
+            "n_train": len(splits.seen[0]),
+            "n_test": len(splits.seen[1]),
             "message": f"layer {layer}: {len(ids)} selected vs {n - len(ids)} others, majority baseline {majority:.3f}",
         }
 
