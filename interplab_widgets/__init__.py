@@ -15,6 +15,7 @@ from .analysis import (
 )
 from .capture import Harvest, Token, Trace, harvest
 from .datasets import LabelledDataset, load_dataset
+from .disk_cache import clear_cache
 from .errors import (
     InputError,
     InterplabError,
@@ -62,6 +63,7 @@ __all__ = [
     "activation_patching",
     "adversarial_search",
     "attribution_patching",
+    "clear_cache",
     "harvest",
     "head_roles",
     "head_scores",

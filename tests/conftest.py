@@ -2,14 +2,22 @@
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
+import tempfile
 
 import pytest
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Every test run starts from an empty cache of its own (kernels the tests start inherit it), so no test
+# reads a result some earlier code wrote and the user's own cache is never touched.
+os.environ["INTERPLAB_CACHE"] = tempfile.mkdtemp(prefix="interplab-test-cache-")
 
 from interplab_widgets import load_model
+
+atexit.register(shutil.rmtree, os.environ["INTERPLAB_CACHE"], ignore_errors=True)
 
 
 @pytest.fixture(scope="session")

@@ -37,10 +37,8 @@ list of what is computed. The names follow TransformerLens' ``head_detector``
 
 from __future__ import annotations
 
-import hashlib
 import math
 import numbers
-import os
 import re
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -50,6 +48,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..disk_cache import mark_used, result_path, store
 from ..errors import InputError
 from ..progress import steps
 
@@ -127,6 +126,8 @@ ScoreFunction = Callable[[torch.Tensor, RepeatedSequence], Any]
 #: repetition (induction 10, duplicate-token 20, previous-token 30), before the positional
 #: ones (sink 40, local 50).
 DEFAULT_PLUGIN_PRIORITY = 35.0
+HEAD_SCORES_FORMAT = 2
+"""Part of the disk cache key of :func:`cached_head_roles`: raise it when a shipped score's code changes."""
 
 
 @dataclass(frozen=True)
@@ -610,25 +611,20 @@ def cached_head_roles(handle: ModelHandle) -> list[HeadRole]:
     keyed by :meth:`ModelHandle.fingerprint` and the registered scores, so the first
     AttentionExplorer of a new session does not wait for them.
     """
-    from ..models import cache_dir
-
     if "head_roles" not in handle.memo:
         names = tuple(HEAD_SCORES)
-        key = hashlib.sha256(f"{handle.fingerprint()}{names}".encode()).hexdigest()[:32]
-        path = cache_dir() / "head_scores" / f"{key}.npz"
+        path = result_path("head_scores", [HEAD_SCORES_FORMAT, handle.fingerprint(), names])
         scores = None
         if path.exists():
             try:
                 with np.load(path) as saved:
                     scores = HeadScores(names=names, values=saved["values"], model=handle.name)
+                mark_used(path)
             except (OSError, ValueError, KeyError, InputError):
                 scores = None  # an unreadable cache file is recomputed
         if scores is None:
             scores = head_scores(handle)
-            path.parent.mkdir(parents=True, exist_ok=True)
-            partial = path.with_suffix(f".{os.getpid()}.npz")  # another process may write the same file
-            np.savez(partial, values=scores.values)
-            os.replace(partial, path)
+            store(path, lambda partial: np.savez(partial, values=scores.values))
         handle.memo["head_roles"] = head_roles(scores)
     return handle.memo["head_roles"]
 

@@ -7,7 +7,6 @@ total is checked against a memory budget before the first forward pass.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -17,16 +16,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
+from ..disk_cache import mark_used, result_path, store
 from ..errors import InputError
 from .runner import batched_residuals, tokenize
 
 if TYPE_CHECKING:
-    from ..models.handle import ModelHandle
+    pass
 
 UNITS = ("token", "sentence")
 POOLINGS = ("mean", "last")
 MAX_BYTES = 2 * 2**30
-FORMAT_VERSION = 1
+FORMAT_VERSION = 2
+"""Part of every cache key: raise it when harvesting or the file layout changes, so old files are not read."""
 
 
 @dataclass(frozen=True)
@@ -90,8 +91,9 @@ def harvest(
         pooling: for sentences, ``"mean"`` over tokens or the ``"last"`` token (which saw the whole text).
         special_tokens: keep rows for special tokens such as BERT's ``[CLS]``/``[SEP]`` (and pool over them).
         max_bytes: refuse, before any forward pass, a harvest whose arrays would be larger.
-        cache: ``True`` for the package cache folder, a folder, or ``False``. The key is the model
-            (name and a fingerprint of its weights), the texts and these settings.
+        cache: ``True`` for the package cache folder (size-capped, see :mod:`interplab_widgets.disk_cache`),
+            a folder of your own, or ``False``. The key is the model (name and a fingerprint of all its
+            weights), the texts, these settings and :data:`FORMAT_VERSION`.
     """
     from ..models import load_model
 
@@ -166,47 +168,32 @@ def harvest(
     return result
 
 
-def model_fingerprint(handle: ModelHandle) -> str:
-    """Name, config and a checksum of some weights: two models under one name do not share a cache."""
-    weight = handle.model.get_input_embeddings().weight
-    sample = weight.detach().flatten()[:4096].float().cpu().numpy().tobytes()
-    digest = hashlib.sha256(handle.config.to_json_string().encode() + sample).hexdigest()[:16]
-    return f"{handle.name}:{digest}"
-
-
 def _cache_path(handle, texts, layers, unit, pooling, special_tokens, cache) -> Path | None:
     if cache is False:
         return None
-    if cache is True:
-        from ..models.embedded import cache_dir
-
-        folder = cache_dir() / "harvests"
-    else:
-        folder = Path(cache)
-    key = json.dumps(
-        [FORMAT_VERSION, model_fingerprint(handle), texts, layers, unit, pooling, special_tokens], ensure_ascii=False
-    )
-    return folder / f"{hashlib.sha256(key.encode()).hexdigest()[:32]}.npz"
+    key = [FORMAT_VERSION, handle.name, handle.fingerprint(), texts, layers, unit, pooling, special_tokens]
+    return result_path("harvests", key, None if cache is True else Path(cache))
 
 
 def _save(path: Path, result: Harvest) -> None:
-    path.parent.mkdir(parents=True, exist_ok=True)
     arrays = {f"layer_{layer}": values for layer, values in result.activations.items()}
     meta = {"layers": result.layers, "unit": result.unit, "pooling": result.pooling, "tokens": result.tokens}
-    partial = path.with_suffix(".partial.npz")
-    np.savez(
-        partial,
-        text_index=result.text_index,
-        token_index=result.token_index,
-        start=result.start,
-        end=result.end,
-        meta=np.array(json.dumps(meta, ensure_ascii=False)),
-        **arrays,
+    store(
+        path,
+        lambda partial: np.savez(
+            partial,
+            text_index=result.text_index,
+            token_index=result.token_index,
+            start=result.start,
+            end=result.end,
+            meta=np.array(json.dumps(meta, ensure_ascii=False)),
+            **arrays,
+        ),
     )
-    partial.replace(path)  # a crash mid-write never leaves a truncated cache entry
 
 
 def _load(path: Path, model_name: str, texts: list[str]) -> Harvest:
+    mark_used(path)
     with np.load(path) as data:
         meta = json.loads(str(data["meta"]))
         return Harvest(

@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
+from ..disk_cache import cache_dir
 from .adapters import ArchitectureAdapter, adapter_for, register_adapter, supported_families
-from .embedded import EMBEDDED_MODELS, cache_dir
+from .embedded import EMBEDDED_MODELS
 from .handle import ModelHandle
 from .loading import load_model
 

@@ -11,7 +11,6 @@ from __future__ import annotations
 import copy
 import importlib.metadata
 import importlib.util
-import os
 import shutil
 import tempfile
 from dataclasses import dataclass
@@ -19,6 +18,7 @@ from pathlib import Path
 
 import torch
 
+from ..disk_cache import cache_dir
 from ..errors import ModelNotInstalledError
 
 #: Sentence used to check that a converted model predicts what the original does.
@@ -79,14 +79,6 @@ EMBEDDED_MODELS: dict[str, EmbeddedModel] = {
         ),
     )
 }
-
-
-def cache_dir() -> Path:
-    """Where converted models are kept: ``$INTERPLAB_CACHE``, else the XDG cache folder."""
-    if os.environ.get("INTERPLAB_CACHE"):
-        return Path(os.environ["INTERPLAB_CACHE"])
-    base = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(base) / "interplab_widgets"
 
 
 def embedded_source(entry: EmbeddedModel) -> str:

@@ -90,16 +90,20 @@ class ModelHandle:
         """A hash of the weights (names, shapes, dtypes and 4,096 evenly spaced values of every tensor)
         and the config: equal for the same weights wherever they were loaded from, different after any
         fine-tuning in practice. Keys on-disk caches of results derived from the model alone."""
-        if "fingerprint" not in self.memo:
+        tensors = self.model.state_dict()
+        # Recomputed after any in-place change (an optimiser step, an edit): torch counts each tensor's writes.
+        versions = tuple((name, t.data_ptr(), t._version) for name, t in tensors.items())
+        known = self.memo.get("fingerprint")
+        if known is None or known[0] != versions:
             digest = hashlib.sha256(self.model.config.to_json_string(use_diff=False).encode())
             with torch.no_grad():
-                for name, tensor in self.model.state_dict().items():
+                for name, tensor in tensors.items():
                     flat = tensor.detach().reshape(-1)
                     step = max(1, flat.numel() // 4096)
                     sample = flat[::step].float().cpu().numpy().tobytes()
                     digest.update(f"{name}{tuple(tensor.shape)}{tensor.dtype}".encode() + sample)
-            self.memo["fingerprint"] = digest.hexdigest()[:32]
-        return self.memo["fingerprint"]
+            self.memo["fingerprint"] = known = (versions, digest.hexdigest()[:32])
+        return known[1]
 
     def run(self, text: str, *, truncate: bool = False) -> Trace:
         """Trace one text with one forward pass. See :class:`interplab_widgets.Trace`."""
