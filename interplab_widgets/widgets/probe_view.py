@@ -1,7 +1,8 @@
 """ProbeView: what each layer encodes, as probe accuracy, control accuracy and selectivity by layer.
 
-A bqplot line chart. Clicking a layer's point sets :attr:`ProbeView.selected_layer`, which
-``ipywidgets.link`` can tie to a ProjectionExplorer so the scatter follows the chart.
+A bqplot line chart under a "?" toggle that opens the help panel. Clicking a layer's point sets
+:attr:`ProbeView.selected_layer`, which ``ipywidgets.link`` can tie to a ProjectionExplorer so the
+scatter follows the chart.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import ipywidgets
 import traitlets
 
 from ..analysis.probes import ProbeCurve, probe_layers
+from .probe_help import HELP_TOGGLE_TITLE, probe_help_html
 
 COLOURS = {"accuracy": "#c0392b", "control": "#7f8c8d", "selectivity": "#2471a3"}
 
@@ -95,7 +97,15 @@ class ProbeView(ipywidgets.VBox):
         )
         self.figure.add_class("ilw-probe-view")
         self._points.observe(self._on_click, "selected")
-        super().__init__([self.figure])
+        self.help_toggle = ipywidgets.ToggleButton(
+            description="?", tooltip=HELP_TOGGLE_TITLE, layout=ipywidgets.Layout(width="2.4em")
+        )
+        self.help_toggle.add_class("ilw-help-toggle")
+        self.help_panel = ipywidgets.HTML(probe_help_html(), layout=ipywidgets.Layout(display="none"))
+        self.help_panel.add_class("ilw-help")
+        self.help_toggle.observe(self._toggle_help, "value")
+        header = ipywidgets.HBox([self.help_toggle], layout=ipywidgets.Layout(justify_content="flex-end"))
+        super().__init__([header, self.help_panel, self.figure])
         # A valid layer from the start: ipywidgets.link copies it to a linked ProjectionExplorer.
         self.selected_layer = c.best_layer()
 
@@ -160,6 +170,9 @@ class ProbeView(ipywidgets.VBox):
         path = Path(path)
         path.write_text(page, encoding="utf-8")
         return path
+
+    def _toggle_help(self, change: dict) -> None:
+        self.help_panel.layout.display = None if change["new"] else "none"
 
     def _on_click(self, change: dict) -> None:
         selected = change["new"]
