@@ -18,6 +18,7 @@ import traitlets
 
 from ..analysis.probes import ProbeCurve, probe_layers
 from .probe_help import HELP_TOGGLE_TITLE, probe_help_html
+from .static_html import save_html
 
 COLOURS = {"accuracy": "#c0392b", "control": "#7f8c8d", "selectivity": "#2471a3"}
 
@@ -152,24 +153,27 @@ class ProbeView(ipywidgets.VBox):
             + f'<text x="{width / 2}" y="{height - 6}" font-size="12" text-anchor="middle">layer</text></svg>'
         )
 
-    def save_html(self, path: str | Path, title: str | None = None) -> Path:
-        """Write the chart as a standalone HTML page (an SVG: no kernel, no script)."""
+    def snapshot_fragment(self) -> str:
+        """The chart as static HTML: a caption, :meth:`svg` and a table, every text escaped.
+
+        :func:`interplab_widgets.save_html` puts it in place in a page of several views; :meth:`save_html`
+        writes it alone.
+        """
         c = self.curve
-        title = html.escape(title or f"Probes for {c.task}")
         table = "".join(
             f"<tr><td>{layer}</td><td>{a:.3f}</td><td>{k:.3f}</td><td>{a - k:+.3f}</td></tr>"
             for layer, a, k in zip(c.layers, c.accuracy, c.control_accuracy)
         )
-        page = (
-            f'<!doctype html><html lang="en"><head><meta charset="utf-8"><title>{title}</title></head>'
-            f'<body style="font-family: sans-serif"><h1>{title}</h1>'
-            f"<p>{c.n_train} train / {c.n_test} test, tested on types unseen in training; chance {c.chance:.2f}.</p>"
+        return (
+            f'<figure class="ilw-probe-static"><figcaption>Probes for {html.escape(c.task)}: {c.n_train} train / '
+            f"{c.n_test} test (test items' types also occur in training); chance {c.chance:.2f}.</figcaption>"
             f"{self.svg()}<table><tr><th>layer</th><th>accuracy</th><th>control</th><th>selectivity</th></tr>"
-            f"{table}</table></body></html>"
+            f"{table}</table></figure>"
         )
-        path = Path(path)
-        path.write_text(page, encoding="utf-8")
-        return path
+
+    def save_html(self, path: str | Path, title: str | None = None) -> Path:
+        """Write the chart as a standalone HTML page (:meth:`snapshot_fragment`: no kernel needed)."""
+        return save_html(path, self, title=title or f"Probes for {self.curve.task}")
 
     def _toggle_help(self, change: dict) -> None:
         self.help_panel.layout.display = None if change["new"] else "none"

@@ -1,8 +1,13 @@
 """Standalone HTML snapshots of views: the same built view code, fed the saved state by a small in-page model.
 
-The page needs no kernel and no network. Every piece of data (token text included) travels as JSON
-inside a ``<script type="application/json">`` element with ``<``, ``>`` and ``&`` escaped, and the view
-code is loaded from a Blob, so nothing in the saved data can close a script tag or run as code.
+The page needs no kernel and no network. Anywidget views are rebuilt from their state; a view that is
+not an anywidget (ProbeView, an ipywidgets box) gives its own static HTML, already escaped, through a
+``snapshot_fragment()`` method, and goes in place. Each view renders on its own: one that fails shows
+its error where it would have been, and the others still render.
+
+Every piece of data (token text included) travels as JSON inside a ``<script type="application/json">``
+element with ``<``, ``>`` and ``&`` escaped, and the view code is loaded from a Blob, so nothing in
+the saved data can close a script tag or run as code.
 In the snapshot, choices that only change what is shown (hover, sorting, zoom) work; choices that would
 ask the kernel for new data show what was computed when the snapshot was saved.
 """
@@ -16,6 +21,10 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+import anywidget
+
+from ..errors import InputError
+
 BINARY = "__ilw_base64__"
 
 PAGE = """<!doctype html>
@@ -28,6 +37,7 @@ PAGE = """<!doctype html>
 body {{ font-family: system-ui, sans-serif; margin: 1.5rem; color: #222; }}
 .ilw-snapshot-note {{ font-size: 0.85rem; color: #555; border-left: 3px solid #c0392b; padding: 0.3rem 0.7rem; }}
 .ilw-snapshot {{ margin: 1.5rem 0; }}
+.ilw-snapshot-error {{ color: #c0392b; border: 1px solid #c0392b; padding: 0.5rem 0.8rem; white-space: pre-wrap; }}
 </style>
 </head>
 <body>
@@ -67,19 +77,30 @@ class SnapshotModel {{
     else this.listeners.clear();
   }}
 }}
-for (const holder of document.querySelectorAll("script.ilw-snapshot-data")) {{
-  const {{ esm, css, state }} = JSON.parse(holder.textContent, revive);
-  const style = document.createElement("style");
-  style.textContent = css;
-  document.head.appendChild(style);
-  const url = URL.createObjectURL(new Blob([esm], {{ type: "text/javascript" }}));
-  const module = await import(url);
-  const widget = typeof module.default === "function" ? await module.default() : module.default;
-  const model = new SnapshotModel(state);
+// Each view on its own: one that throws (bad state, a bug) shows its error in place, the others render.
+async function show(holder) {{
   const el = document.getElementById(holder.dataset.target);
-  await widget.initialize?.({{ model }});
-  await widget.render({{ model, el }});
+  try {{
+    const {{ esm, css, state }} = JSON.parse(holder.textContent, revive);
+    const style = document.createElement("style");
+    style.textContent = css;
+    document.head.appendChild(style);
+    const url = URL.createObjectURL(new Blob([esm], {{ type: "text/javascript" }}));
+    const module = await import(url);
+    const widget = typeof module.default === "function" ? await module.default() : module.default;
+    const model = new SnapshotModel(state);
+    await widget.initialize?.({{ model }});
+    await widget.render({{ model, el }});
+  }} catch (err) {{
+    console.warn(`interplab_widgets snapshot: view ${{holder.dataset.target}} failed`, err);
+    const box = document.createElement("div");
+    box.className = "ilw-snapshot-error";
+    box.setAttribute("role", "alert");
+    box.textContent = `This view could not be shown: ${{err instanceof Error ? err.message : String(err)}}`;
+    el.replaceChildren(box);
+  }}
 }}
+await Promise.all([...document.querySelectorAll("script.ilw-snapshot-data")].map(show));
 </script>
 </body>
 </html>
@@ -112,12 +133,28 @@ def _script_json(data: Any) -> str:
 
 
 def snapshot_html(widgets: Sequence[Any], title: str = "interplab_widgets snapshot") -> str:
-    """One page showing every widget in ``widgets`` (anywidget views with ``_esm`` and ``_css``)."""
+    """One page showing every widget in ``widgets``, in order.
+
+    Each is an anywidget view (rebuilt in the page from its state, ``_esm`` and ``_css``) or has a
+    ``snapshot_fragment()`` method returning its own static, escaped HTML (ProbeView).
+
+    Raises:
+        InputError: for anything else, before any HTML is made.
+    """
+    for widget in widgets:
+        if not isinstance(widget, anywidget.AnyWidget) and not callable(getattr(widget, "snapshot_fragment", None)):
+            raise InputError(
+                f"save_html cannot show a {type(widget).__module__}.{type(widget).__qualname__}: it takes the "
+                "package's views (anywidget views, or widgets with a snapshot_fragment() method such as ProbeView)."
+            )
     blocks = []
     for index, widget in enumerate(widgets):
+        target = f"ilw-snapshot-{index}"
+        if not isinstance(widget, anywidget.AnyWidget):
+            blocks.append(f'<div class="ilw-snapshot" id="{target}">{widget.snapshot_fragment()}</div>')
+            continue
         state = {name: value for name, value in widget.get_state().items() if name not in ("_esm", "_css")}
         payload = {"esm": str(widget._esm), "css": str(widget._css), "state": _plain(state)}
-        target = f"ilw-snapshot-{index}"
         blocks.append(
             f'<div class="ilw-snapshot" id="{target}"></div>\n'
             f'<script type="application/json" class="ilw-snapshot-data" data-target="{target}">'

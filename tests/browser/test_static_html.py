@@ -21,6 +21,7 @@ from interplab_widgets import (
     harvest,
     load_dataset,
 )
+from interplab_widgets.widgets.static_html import BINARY, snapshot_html
 
 pytestmark = pytest.mark.slow
 
@@ -65,13 +66,31 @@ def test_anywidget_views_render_from_a_file_without_running_input(smollm2, page,
     expect(failures.locator('th[data-sort="effect"]')).to_have_attribute("aria-sort", "descending")
 
 
-def test_probe_view_snapshot_is_a_chart_and_a_table(smollm2, page, tmp_path):
+def test_probe_view_snapshot_alone_and_beside_views_one_of_them_broken(smollm2, page, tmp_path):
     dataset = load_dataset("negation")
     rows = harvest(smollm2, dataset.texts, layers=[0, 8, 16], unit="sentence", pooling="last", progress=False)
-    path = ProbeView(smollm2, dataset, harvested=rows).save_html(tmp_path / "probes.html")
-    page.goto(path.as_uri())
+    chart = ProbeView(smollm2, dataset, harvested=rows)
+    page.goto(chart.save_html(tmp_path / "probes.html").as_uri())
     expect(page.locator("svg polyline")).to_have_count(4)  # accuracy, control, selectivity, chance
     expect(page.locator("table tr")).to_have_count(4)
+    lines = page.locator("svg polyline").count()
+
+    # One page, three views in order: a scatter whose saved state is corrupt (a binary value that is not
+    # base64, so reading it throws), the same scatter intact, and the chart. The broken one shows its
+    # error in place; the ones after it still render.
+    scatter = ProjectionExplorer(smollm2, [f"One {HOSTILE}", "Two cats sat."], layers=[0, 4])
+    text = snapshot_html([scatter, scatter, chart])
+    first = text.index('data-target="ilw-snapshot-0"')
+    binary = f'"{BINARY}": "'
+    assert binary in text[first:]
+    (tmp_path / "three.html").write_text(text[:first] + text[first:].replace(binary, binary + "%", 1))
+    open_snapshot(page, tmp_path / "three.html", "#ilw-snapshot-1 .ilw-projection-explorer")
+    error = page.locator("#ilw-snapshot-0 .ilw-snapshot-error")
+    expect(error).to_be_visible()
+    expect(error).to_contain_text("This view could not be shown: ")
+    expect(page.locator("#ilw-snapshot-0 .ilw-projection-explorer")).to_have_count(0)
+    expect(page.locator("#ilw-snapshot-1 .ilw-snapshot-error")).to_have_count(0)
+    expect(page.locator("#ilw-snapshot-2 svg polyline")).to_have_count(lines)
 
 
 def test_demo_writes_a_page_with_two_views(page, tmp_path, smollm2):
