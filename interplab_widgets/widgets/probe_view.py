@@ -14,13 +14,14 @@ from typing import Any
 
 import bqplot
 import ipywidgets
+import numpy as np
 import traitlets
 
 from ..analysis.probes import ProbeCurve, probe_layers
 from .probe_help import HELP_TOGGLE_TITLE, probe_help_html
 from .static_html import save_html
 
-COLOURS = {"accuracy": "#c0392b", "control": "#7f8c8d", "selectivity": "#2471a3"}
+COLOURS = {"accuracy": "#c0392b", "control": "#7f8c8d", "selectivity": "#2471a3", "unseen types": "#27ae60"}
 
 
 class ProbeView(ipywidgets.VBox):
@@ -55,8 +56,8 @@ class ProbeView(ipywidgets.VBox):
         )
         c = self.curve
         x = bqplot.LinearScale()
-        y = bqplot.LinearScale(min=min(0.0, float(c.selectivity.min())), max=1.0)
-        series = {"accuracy": c.accuracy, "control": c.control_accuracy, "selectivity": c.selectivity}
+        y = bqplot.LinearScale(min=self._low(), max=1.0)
+        series = self.series()
         lines = [
             bqplot.Lines(
                 x=c.layers,
@@ -110,10 +111,21 @@ class ProbeView(ipywidgets.VBox):
         # A valid layer from the start: ipywidgets.link copies it to a linked ProjectionExplorer.
         self.selected_layer = c.best_layer()
 
+    def series(self) -> dict[str, np.ndarray]:
+        """The curves drawn: accuracy, control, selectivity, and accuracy on unseen types where measured."""
+        c = self.curve
+        curves = {"accuracy": c.accuracy, "control": c.control_accuracy, "selectivity": c.selectivity}
+        if np.isfinite(c.generalisation).any():
+            curves["unseen types"] = c.generalisation
+        return curves
+
+    def _low(self) -> float:
+        return min(0.0, float(np.nanmin(self.curve.selectivity, initial=0.0)))
+
     def svg(self, width: int = 640, height: int = 320) -> str:
-        """The chart as a standalone SVG (for :meth:`save_html`): the three curves, chance and the marked layer."""
+        """The chart as a standalone SVG (for :meth:`save_html`): the curves, chance and the marked layer."""
         c, left, top, right, bottom = self.curve, 50, 30, 20, 40
-        low = min(0.0, float(c.selectivity.min()))
+        low = self._low()
         span = max(c.layers[-1] - c.layers[0], 1)
 
         def x(layer: float) -> float:
@@ -123,11 +135,13 @@ class ProbeView(ipywidgets.VBox):
             return top + (1 - (value - low) / (1 - low)) * (height - top - bottom)
 
         def path(values, colour: str, dash: str = "") -> str:
-            points = " ".join(f"{x(layer):.1f},{y(float(v)):.1f}" for layer, v in zip(c.layers, values))
+            points = " ".join(
+                f"{x(layer):.1f},{y(float(v)):.1f}" for layer, v in zip(c.layers, values) if np.isfinite(v)
+            )
             style = f'fill="none" stroke="{colour}" stroke-width="2" stroke-dasharray="{dash}"'
             return f'<polyline {style} points="{points}"/>'
 
-        series = {"accuracy": c.accuracy, "control": c.control_accuracy, "selectivity": c.selectivity}
+        series = self.series()
         parts = [path(values, COLOURS[name]) for name, values in series.items()]
         parts.append(path([c.chance] * len(c.layers), "#bbb", "4 3"))
         if self.selected_layer in c.layers:
@@ -160,15 +174,24 @@ class ProbeView(ipywidgets.VBox):
         writes it alone.
         """
         c = self.curve
+
+        def cell(value: float, sign: str = "") -> str:
+            return "n/a" if not np.isfinite(value) else f"{value:{sign}.3f}"
+
         table = "".join(
-            f"<tr><td>{layer}</td><td>{a:.3f}</td><td>{k:.3f}</td><td>{a - k:+.3f}</td></tr>"
-            for layer, a, k in zip(c.layers, c.accuracy, c.control_accuracy)
+            f"<tr><td>{layer}</td><td>{cell(a)}</td><td>{cell(k)}</td><td>{cell(a - k, '+')}</td>"
+            f"<td>{cell(g)}</td><td>{strength:g}</td></tr>"
+            for layer, a, k, g, strength in zip(
+                c.layers, c.accuracy, c.control_accuracy, c.generalisation, c.regularisation
+            )
         )
+        notes = "".join(f"<p>{html.escape(note)}</p>" for note in c.notes)
         return (
             f'<figure class="ilw-probe-static"><figcaption>Probes for {html.escape(c.task)}: {c.n_train} train / '
-            f"{c.n_test} test (test items' types also occur in training); chance {c.chance:.2f}.</figcaption>"
-            f"{self.svg()}<table><tr><th>layer</th><th>accuracy</th><th>control</th><th>selectivity</th></tr>"
-            f"{table}</table></figure>"
+            f"{c.n_test} test (test items' types also occur in training), {c.n_held_out_types} held-out types; "
+            f"chance {c.chance:.2f}.</figcaption>{notes}"
+            f"{self.svg()}<table><tr><th>layer</th><th>accuracy</th><th>control</th><th>selectivity</th>"
+            f"<th>unseen types</th><th>C</th></tr>{table}</table></figure>"
         )
 
     def save_html(self, path: str | Path, title: str | None = None) -> Path:

@@ -71,7 +71,7 @@ def test_probe_view_snapshot_alone_and_beside_views_one_of_them_broken(smollm2, 
     rows = harvest(smollm2, dataset.texts, layers=[0, 8, 16], unit="sentence", pooling="last", progress=False)
     chart = ProbeView(smollm2, dataset, harvested=rows)
     page.goto(chart.save_html(tmp_path / "probes.html").as_uri())
-    expect(page.locator("svg polyline")).to_have_count(4)  # accuracy, control, selectivity, chance
+    expect(page.locator("svg polyline")).to_have_count(5)  # accuracy, control, selectivity, unseen types, chance
     expect(page.locator("table tr")).to_have_count(4)
     lines = page.locator("svg polyline").count()
 
