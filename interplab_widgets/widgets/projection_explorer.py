@@ -65,7 +65,7 @@ class ProjectionExplorer(StaticExport, LiveWidget):
     _label_sets = traitlets.Dict().tag(sync=True)  # {name: {names, values: int32 [N]}}
     _texts = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _point_source = traitlets.Dict().tag(sync=True)  # {text, start, end: int32 [N]}
-    _selection = traitlets.Dict().tag(sync=True)  # {count, by_label, contexts}
+    _selection = traitlets.Dict().tag(sync=True)  # {count, contexts}: the view counts labels itself
     _probe = traitlets.Dict().tag(sync=True)  # {status, accuracy, control_accuracy, n_train, n_test, message}
 
     def __init__(
@@ -198,20 +198,16 @@ class ProjectionExplorer(StaticExport, LiveWidget):
         self.request(label if probe or not known else "selection", compute, apply, ready=known and not probe)
 
     def selection_payload(self, points: Sequence[int]) -> dict[str, Any]:
-        """How many points are selected, per label, and the contexts of the first ones."""
+        """How many points are selected and the contexts of the first ones (the view counts them per label)."""
         ids = self._check_points(points)
         if len(ids) == 0:
             return {}
-        by_label = {
-            name: np.bincount(values[ids][values[ids] >= 0], minlength=len(names)).tolist()
-            for name, (names, values) in self.label_sets.items()
-        }
         h = self.harvest
         contexts = [
             {"point": int(i), "text": int(h.text_index[i]), "start": int(h.start[i]), "end": int(h.end[i])}
             for i in ids[:MAX_CONTEXTS]
         ]
-        return {"count": len(ids), "by_label": by_label, "contexts": contexts}
+        return {"count": len(ids), "contexts": contexts}
 
     def probe_selection(self, layer: int | None = None, points: Sequence[int] | None = None) -> dict[str, Any]:
         """Held-out accuracy of a probe of the selection vs the rest at a layer (default: the current ones)."""

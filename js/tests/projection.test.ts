@@ -280,7 +280,6 @@ describe("projection explorer view", () => {
     model.set("selected_points", [3, 4, 5]);
     model.set("_selection", {
       count: 3,
-      by_label: { pos: [1, 1] },
       contexts: [
         { point: 4, text: 1, start: 0, end: EVIL.length },
         { point: 5, text: 1, start: 29, end: 33 },

@@ -113,7 +113,7 @@ function readContext(value: unknown): PointContext | null {
   return Object.values(c).every((v) => v >= 0) ? c : null;
 }
 
-/** `_selection`: `{count, by_label, contexts: [{point, text, start, end}]}`, or `{}`. */
+/** `_selection`: `{count, contexts: [{point, text, start, end}]}` (the view counts labels itself), or `{}`. */
 export function readSelection(value: unknown): Parsed<SelectionSummary> {
   const dict = asDict("_selection", value);
   if (dict.value === null) return bad(dict.problem);

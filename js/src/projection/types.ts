@@ -40,7 +40,6 @@ export interface PointContext {
 /** `_selection` as Python sends it, or `{}`. */
 export interface SelectionWire {
   count: number;
-  by_label: Record<string, number[]>;
   contexts: PointContext[];
 }
 
