@@ -28,3 +28,13 @@ def smollm2():
 @pytest.fixture(scope="session")
 def minilm():
     return load_model("minilm-l6")
+
+
+def pytest_terminal_summary(terminalreporter):
+    """Print the wall times tests recorded (``record_property("wall_s", ...)``): measured, never asserted."""
+    reports = [r for r in terminalreporter.stats.get("passed", []) if r.when == "call"]
+    timed = [(r.nodeid, dict(r.user_properties)["wall_s"]) for r in reports if "wall_s" in dict(r.user_properties)]
+    if timed:
+        terminalreporter.write_sep("-", "wall times")
+        for nodeid, seconds in timed:
+            terminalreporter.write_line(f"{seconds:7.1f} s  {nodeid}")
