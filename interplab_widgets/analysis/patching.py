@@ -287,20 +287,7 @@ class PatchingPair:
     # -- internals ---------------------------------------------------------------------
 
     def _token_id(self, token: str | int | None, name: str, logits: torch.Tensor) -> int:
-        if token is None:
-            return int(logits.argmax())
-        if isinstance(token, int):
-            return token
-        ids = self.handle.tokenizer(token, add_special_tokens=False)["input_ids"]
-        if len(ids) != 1:
-            pieces = [self.decode(i) for i in ids]
-            raise InputError(
-                f"{name}={token!r} is {len(ids)} tokens {pieces}; the logit difference needs one token each. "
-                f"Pass its first token ({pieces[0]!r} if that is what the model predicts) or a token id."
-                if ids
-                else f"{name}={token!r} is no token at all; pass the word the model should predict, e.g. ' Paris'."
-            )
-        return ids[0]
+        return int(logits.argmax()) if token is None else single_token_id(self.handle, token, name)
 
     def _top(self, logits: torch.Tensor, k: int) -> list[tuple[str, float]]:
         probs = torch.softmax(logits.float(), dim=-1)
@@ -514,6 +501,22 @@ def attribution_patching(
     """The gradient estimate of :func:`activation_patching` (same arguments, one backward pass)."""
     pair = PatchingPair(model, clean, corrupted, answer=answer, contrast=contrast, metric=metric)
     return pair.attribution(component, direction=direction, layers=layers, positions=positions)
+
+
+def single_token_id(handle: ModelHandle, token: str | int, name: str) -> int:
+    """The id of ``token``, which must be one token (a metric reads one logit), or a clear error."""
+    if isinstance(token, int):
+        return token
+    ids = handle.tokenizer(token, add_special_tokens=False)["input_ids"]
+    if len(ids) != 1:
+        pieces = [handle.tokenizer.decode([i]) for i in ids]
+        raise InputError(
+            f"{name}={token!r} is {len(ids)} tokens {pieces}; a target reads one token's logit. "
+            f"Pass its first token ({pieces[0]!r} if that is what the model predicts) or a token id."
+            if ids
+            else f"{name}={token!r} is no token at all; pass the word the model should predict, e.g. ' Paris'."
+        )
+    return ids[0]
 
 
 def direction_runs(direction: str) -> tuple[str, str]:
