@@ -5,6 +5,8 @@ from __future__ import annotations
 from .analysis import (
     PatchingPair,
     activation_patching,
+    attribute,
+    attribute_generation,
     attribution_patching,
     head_roles,
     head_scores,
@@ -62,6 +64,8 @@ __all__ = [
     "UnsupportedArchitectureError",
     "activation_patching",
     "adversarial_search",
+    "attribute",
+    "attribute_generation",
     "attribution_patching",
     "clear_cache",
     "harvest",

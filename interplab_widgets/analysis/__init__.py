@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from .attribution import Attribution, Faithfulness, TokenTarget, attribute, attribute_generation
 from .flow import attention_flow
 from .generation import GenerationRecord, trace_generation
 from .head_roles import (
@@ -34,6 +35,8 @@ __all__ = [
     "HEAD_SCORES",
     "HEAD_STATISTICS",
     "ROLE_THRESHOLDS",
+    "Attribution",
+    "Faithfulness",
     "GenerationRecord",
     "HeadRole",
     "HeadScore",
@@ -45,9 +48,12 @@ __all__ = [
     "ProbeCurve",
     "ProbeSplits",
     "RepeatedSequence",
+    "TokenTarget",
     "activation_patching",
     "attention_flow",
     "attention_rollout",
+    "attribute",
+    "attribute_generation",
     "attribution_patching",
     "control_labels",
     "downsample",
