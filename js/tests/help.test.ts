@@ -1,6 +1,7 @@
-/** The "what am I looking at?" toggle and panel, in each of the five views. */
+/** The "what am I looking at?" toggle and panel, in each of the views. */
 import { afterEach, describe, expect, it } from "vitest";
 import { HELP_TOGGLE_TITLE } from "../src/components/help_panel";
+import { mountAttribution } from "./attribution_fixture";
 import { mountFailure } from "./failure_fixture";
 import { key, mount } from "./mount";
 import { mountPatching } from "./patching_fixture";
@@ -24,6 +25,7 @@ const VIEWS: ReadonlyArray<[string, () => Mounted]> = [
   ["patching explorer", () => mountPatching()],
   ["projection explorer", () => mountProjection()],
   ["failure explorer", () => mountFailure()],
+  ["attribution view", () => mountAttribution()],
 ];
 
 /** The toggle and panel of a mounted view, checking they are wired to each other. */
@@ -141,6 +143,7 @@ describe("help panels", () => {
       "Patching explorer",
       "Projection explorer",
       "Failure explorer",
+      "Attribution view",
     ]);
   });
 });
