@@ -30,6 +30,7 @@ from .models import ArchitectureAdapter, ModelHandle, load_model, register_adapt
 from .widgets import (
     AttentionExplorer,
     AttentionMode,
+    AttributionView,
     FailureExplorer,
     GenerationTracer,
     PatchingExplorer,
@@ -45,6 +46,7 @@ __all__ = [
     "ArchitectureAdapter",
     "AttentionExplorer",
     "AttentionMode",
+    "AttributionView",
     "Case",
     "FailureExplorer",
     "GenerationTracer",

@@ -10,6 +10,7 @@ import pytest
 
 from interplab_widgets.widgets import (
     AttentionExplorer,
+    AttributionView,
     FailureExplorer,
     GenerationTracer,
     PatchingExplorer,
@@ -20,7 +21,8 @@ JS_SOURCES = Path(__file__).resolve().parents[1] / "js" / "src"
 
 
 @pytest.mark.parametrize(
-    "view", [AttentionExplorer, FailureExplorer, GenerationTracer, PatchingExplorer, ProjectionExplorer]
+    "view",
+    [AttentionExplorer, AttributionView, FailureExplorer, GenerationTracer, PatchingExplorer, ProjectionExplorer],
 )
 def test_every_synced_trait_is_read_by_the_views(view):
     source = "\n".join(path.read_text(encoding="utf-8") for path in JS_SOURCES.rglob("*.ts"))

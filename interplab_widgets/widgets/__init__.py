@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from .attention_explorer import AttentionExplorer
 from .attention_modes import ATTENTION_MODES, AttentionMode, register_attention_mode
+from .attribution_view import AttributionView
 from .failure_explorer import FailureExplorer
 from .generation_tracer import GenerationTracer
 from .patching_explorer import PatchingExplorer
@@ -15,6 +16,7 @@ __all__ = [
     "ATTENTION_MODES",
     "AttentionExplorer",
     "AttentionMode",
+    "AttributionView",
     "FailureExplorer",
     "GenerationTracer",
     "PatchingExplorer",

@@ -1,0 +1,195 @@
+"""AttributionView: which tokens of a prompt the next-token prediction depends on, by several methods at once.
+
+The view (``js/src/attribution_view.ts``) shows the prompt's tokens once per method, coloured by
+that method's scores on a scale symmetric around 0, with the target, the completeness error of
+integrated gradients and the deletion/insertion curves against random orders beside each row.
+Hovering a token lights it in every row. Results are cached per (method, target, foil, baseline):
+adding a method, or going back to a target already shown, computes only what is missing.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+import numpy as np
+import traitlets
+
+from ..analysis.attribution import METHODS, SIGNED, Attribution, Faithfulness, attribute
+from ..errors import InputError
+from ..models import ModelHandle, load_model
+from ..progress import steps as progress_steps
+from .live import LiveWidget
+from .static_html import StaticExport
+from .view_support import static_asset
+from .wire import to_wire
+
+#: The baselines the view offers in its menu (a text of the same token length works from Python).
+VIEW_BASELINES = ("zero", "pad")
+
+Key = tuple[str, str, str, str]
+"""``(method, target, foil, baseline)`` as the traits hold them ("" for the top prediction / no foil)."""
+
+
+class AttributionView(StaticExport, LiveWidget):
+    """The tokens of ``text`` coloured by attribution, one row per method, with faithfulness curves.
+
+    Args:
+        model: a :class:`ModelHandle`, a name for :func:`load_model` (``"smollm2-135m"``), or a causal
+            ``PreTrainedModel`` (give ``tokenizer=`` unless ``name_or_path`` finds it).
+        text: the prompt; its next-token prediction is explained.
+        target: the token whose log-probability is explained (one token, e.g. ``" Paris"``); default
+            the model's top prediction.
+        methods: the rows, in order: names from :data:`~interplab_widgets.analysis.attribution.METHODS`.
+        foil: a contrastive target: log p(target) − log p(foil).
+        baseline: ``"zero"``, ``"pad"`` or a text with as many tokens (see
+            :func:`~interplab_widgets.analysis.attribute`).
+        steps, max_steps: integrated gradients' first and largest number of steps (it doubles them until
+            its completeness error is below 2 %).
+        window: occlusion's window in tokens.
+        layer: the block whose attention ``attention_x_gradient`` reads (default the last).
+        faithfulness: measure the deletion and insertion curves (a few dozen batched forward passes per row).
+        selected_token: the pinned token, -1 for none.
+    """
+
+    live_inputs = ("methods", "target", "foil", "baseline")
+
+    methods = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    """The methods shown as rows, in order."""
+    target = traitlets.Unicode("").tag(sync=True)
+    """The explained token (one token, e.g. ``" Paris"``); ``""`` for the model's top prediction."""
+    foil = traitlets.Unicode("").tag(sync=True)
+    """The contrast token of log p(target) − log p(foil); ``""`` for none."""
+    baseline = traitlets.Unicode("zero").tag(sync=True)
+    """``"zero"``, ``"pad"`` or a text with as many tokens as ``text``."""
+    selected_token = traitlets.Int(-1).tag(sync=True)
+    """The token pinned in the view (its scores stay shown), -1 for none. View state: nothing is recomputed."""
+
+    _model_label = traitlets.Unicode().tag(sync=True)
+    _tokens = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _all_methods = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _baselines = traitlets.List(traitlets.Unicode()).tag(sync=True)
+    _rows = traitlets.List(traitlets.Dict()).tag(sync=True)  # one per method: see row_payload
+
+    def __init__(
+        self,
+        model: Any,
+        text: str,
+        target: str | None = None,
+        *,
+        methods: Sequence[str] = METHODS,
+        foil: str | None = None,
+        baseline: str = "zero",
+        steps: int = 32,
+        max_steps: int = 256,
+        window: int = 1,
+        layer: int | None = None,
+        faithfulness: bool = True,
+        selected_token: int = -1,
+        tokenizer: Any = None,
+    ) -> None:
+        self._esm = static_asset("attribution_view.js").read_text()
+        self._css = static_asset("attribution_view.css").read_text()
+        self.handle: ModelHandle = load_model(model, tokenizer=tokenizer)
+        self.text = text
+        self.options = dict(steps=steps, max_steps=max_steps, window=window, layer=layer, faithfulness=faithfulness)
+        """What every attribution of this view is computed with, besides its key."""
+        self.results: dict[Key, Attribution] = {}
+        """Every attribution computed so far, by ``(method, target, foil, baseline)``."""
+        super().__init__(
+            methods=list(methods),
+            target=target or "",
+            foil=foil or "",
+            baseline=baseline,
+            selected_token=selected_token,
+            _model_label=self.handle.name,
+            _all_methods=list(METHODS),
+            _baselines=list(VIEW_BASELINES),
+        )
+        # The first rows are computed here, in the user's cell, with progress bars; errors are raised.
+        _check_methods(self.methods)
+        keys = self._keys()
+        for key in progress_steps(keys, desc="attribution methods", unit="method", disable=len(keys) < 2):
+            self._attribution(key, progress=True)
+        self._tokens = self.results[keys[0]].tokens
+        if not -1 <= selected_token < len(self._tokens):
+            raise InputError(f"selected_token must be -1 or in 0..{len(self._tokens) - 1}; got {selected_token}.")
+        self._rows = [self.row_payload(key) for key in keys]
+        self.start_live()
+
+    def refresh(self) -> None:
+        """Send one row per chosen method, computing on the worker those not cached yet."""
+        keys = self._keys()
+        missing = [key for key in keys if key not in self.results]
+
+        def compute() -> list[dict[str, Any]]:
+            _check_methods([key[0] for key in keys])
+            for key in progress_steps(missing, desc="attribution methods", unit="method", disable=True):
+                self._attribution(key)
+            return [self.row_payload(key) for key in keys]
+
+        def apply(rows: list[dict[str, Any]]) -> None:
+            self._rows = rows
+
+        label = f"attributing by {', '.join(key[0] for key in missing)}" if missing else "rows"
+        self.request(label, compute, apply, ready=not missing)
+
+    def _keys(self) -> list[Key]:
+        """The cache key of each row."""
+        return [(method, self.target, self.foil, self.baseline) for method in self.methods]
+
+    def _attribution(self, key: Key, progress: bool = False) -> Attribution:
+        """The attribution of ``key``, computed once (on the worker when a view asks for it), then cached."""
+        if key not in self.results:
+            method, target, foil, baseline = key
+            self.results[key] = attribute(
+                self.handle, self.text, target or None, method=method, foil=foil or None, baseline=baseline,
+                progress=progress, **self.options,
+            )  # fmt: skip
+        return self.results[key]
+
+    def attribution(self, method: str) -> Attribution:
+        """The :class:`~interplab_widgets.analysis.attribution.Attribution` of ``method`` for the current
+        target, foil and baseline (computed on first use, then cached)."""
+        return self._attribution((method, self.target, self.foil, self.baseline))
+
+    def row_payload(self, key: Key) -> dict[str, Any]:
+        """One row: ``{method, signed, target_token, foil, baseline, target, value, baseline_value, steps,
+        layer, completeness_error, warning, scores: float32 [n], attributed: uint8 [n], faithfulness}``;
+        ``faithfulness`` is ``{fractions, deletion, insertion, random_deletion, random_insertion: float32
+        [points], deletion_area, insertion_area, random_deletion_area, random_insertion_area}`` or None."""
+        result = self._attribution(key)
+        method, target, foil, baseline = key
+        return {
+            "method": method,
+            "signed": SIGNED[method],
+            "target_token": target,
+            "foil": foil,
+            "baseline": baseline,
+            "target": result.target,
+            "value": result.value,
+            "baseline_value": result.baseline_value,
+            "steps": result.steps,
+            "layer": result.layer,
+            "completeness_error": result.completeness_error,
+            "warning": result.warning,
+            "scores": to_wire(result.scores, "float32"),
+            "attributed": to_wire(result.attributed, "uint8"),
+            "faithfulness": None if result.faithfulness is None else _faithfulness_payload(result.faithfulness),
+        }
+
+
+def _check_methods(methods: Sequence[str]) -> None:
+    if not methods or any(m not in METHODS for m in methods) or len(set(methods)) < len(methods):
+        raise InputError(
+            f"methods must be a non-empty list of distinct names from {', '.join(METHODS)}; got {list(methods)!r}."
+        )
+
+
+def _faithfulness_payload(f: Faithfulness) -> dict[str, Any]:
+    curves = {name: to_wire(np.asarray(getattr(f, name)), "float32") for name in _CURVES}
+    areas = {f"{name}_area": getattr(f, f"{name}_area") for name in _CURVES[1:]}
+    return {**curves, **areas}
+
+
+_CURVES = ("fractions", "deletion", "insertion", "random_deletion", "random_insertion")
