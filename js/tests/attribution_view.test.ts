@@ -36,10 +36,10 @@ describe("attribution view", () => {
     ]);
     const [ig, occlusion] = rows as [HTMLElement, HTMLElement];
     expect(ig.querySelector(".ilw-attr-target")?.textContent).toBe(
-      "log p(' Paris') = −0.500 (baseline −3.500)",
+      "log p(' Paris') = -0.500 (baseline -3.500)",
     );
     const details = ig.querySelector<HTMLElement>(".ilw-attr-details");
-    expect(details?.textContent).toBe("completeness error 1.2 % · 64 steps");
+    expect(details?.textContent).toBe("completeness error 1.2% · 64 steps");
     expect(details?.hidden).toBe(false);
     expect(occlusion.querySelector<HTMLElement>(".ilw-attr-details")?.hidden).toBe(true);
     expect(ig.querySelector<HTMLElement>(".ilw-attr-warning")?.hidden).toBe(true);
@@ -78,8 +78,8 @@ describe("attribution view", () => {
     expect(OCCLUSION_SCORES[3]).toBe(0.4);
     const legend = (row: HTMLElement, part: string) =>
       row.querySelector(`.ilw-attr-legend-${part}`)?.textContent;
-    expect([legend(ig, "low"), legend(ig, "high")]).toEqual(["−2.00", "+2.00"]);
-    expect([legend(occlusion, "low"), legend(occlusion, "high")]).toEqual(["−0.400", "+0.400"]);
+    expect([legend(ig, "low"), legend(ig, "high")]).toEqual(["-2.00", "+2.00"]);
+    expect([legend(occlusion, "low"), legend(occlusion, "high")]).toEqual(["-0.400", "+0.400"]);
   });
 
   it("draws the deletion and insertion curves against random, with their areas", () => {
@@ -102,8 +102,8 @@ describe("attribution view", () => {
     expect(points[0]?.[1]).toBeLessThan(points[4]?.[1] as number);
     const areas = [...ig.querySelectorAll<HTMLElement>(".ilw-attr-area")];
     expect(areas.map((a) => [a.textContent, a.dataset.faithful])).toEqual([
-      ["deletion −2.550 (random −1.750) ✓", "true"],
-      ["insertion −1.100 (random −2.000) ✓", "true"],
+      ["deletion -2.550 (random -1.750) ✓", "true"],
+      ["insertion -1.100 (random -2.000) ✓", "true"],
     ]);
     expect(occlusion.querySelector(".ilw-attr-areas")?.textContent).toBe(
       "faithfulness not measured (faithfulness=False)",

@@ -3,8 +3,9 @@
  * to the baseline) or inserted in attribution order, against the mean of random orders, with the
  * four areas printed under it. A faithful attribution deletes below random and inserts above it.
  */
+
+import { formatValue } from "../components/patch_labels";
 import { h, svg } from "../lib/dom";
-import { formatValue } from "./format";
 import type { Curve, Faithfulness } from "./types";
 
 const WIDTH = 168;

@@ -4,11 +4,14 @@
  * symmetric around 0 (this row's largest |score| is full colour), the scale's legend and the
  * faithfulness curves. Token text is data: set with `textContent` only.
  */
+
+import { formatPercent } from "../components/patch_cell_panel";
+import { formatValue } from "../components/patch_labels";
 import { cssColour, divergingColour } from "../lib/colormap";
 import { h } from "../lib/dom";
 import { visibleToken } from "../lib/token_text";
 import { FaithfulnessChart } from "./curves";
-import { formatPercent, formatScore, formatValue, methodName } from "./format";
+import { formatScore, methodName } from "./format";
 import type { AttributionRow } from "./types";
 
 /** The largest |score| over attributed tokens (0 when none): the end of this row's colour scale. */
