@@ -100,6 +100,8 @@ describe("attribution view", () => {
       .split("L")
       .map((p) => p.split(",").map(Number));
     expect(points[0]?.[1]).toBeLessThan(points[4]?.[1] as number);
+    const ticks = [...ig.querySelectorAll("svg.ilw-attr-chart text.ilw-attr-tick")].map((t) => t.textContent);
+    expect(ticks).toEqual(["-0.5", "-3.5", "0", "all tokens"]); // the curves' range, top and bottom
     const areas = [...ig.querySelectorAll<HTMLElement>(".ilw-attr-area")];
     expect(areas.map((a) => [a.textContent, a.dataset.faithful])).toEqual([
       ["deletion -2.550 (random -1.750) ✓", "true"],

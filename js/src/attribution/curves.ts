@@ -10,7 +10,7 @@ import type { Curve, Faithfulness } from "./types";
 
 const WIDTH = 168;
 const HEIGHT = 84;
-const MARGIN = { left: 30, right: 4, top: 4, bottom: 14 };
+const MARGIN = { left: 34, right: 4, top: 4, bottom: 14 };
 
 const LABELS: Record<Curve, string> = {
   deletion: "deletion",
@@ -18,6 +18,11 @@ const LABELS: Record<Curve, string> = {
   random_deletion: "random deletion",
   random_insertion: "random insertion",
 };
+
+/** An axis tick: 3 significant digits ("-21.2", "-0.354"). */
+export function tickLabel(value: number): string {
+  return Number.isFinite(value) ? String(Number(value.toPrecision(3))) : String(value);
+}
 
 /** `[low, high]` over every curve, widened when flat so the lines stay inside the plot. */
 function valueRange(f: Faithfulness): [number, number] {
@@ -82,8 +87,12 @@ export class FaithfulnessChart {
       return;
     }
     const range = valueRange(f);
-    const plot = (tag: string, attrs: Record<string, string | number>, text?: string) => {
-      const el = svg(tag as "line", attrs);
+    const plot = <K extends keyof SVGElementTagNameMap>(
+      tag: K,
+      attrs: Record<string, string | number>,
+      text?: string,
+    ) => {
+      const el = svg(tag, attrs);
       if (text !== undefined) el.textContent = text;
       return el;
     };
@@ -104,12 +113,12 @@ export class FaithfulnessChart {
       plot(
         "text",
         { class: "ilw-attr-tick", x: MARGIN.left - 3, y: MARGIN.top + 7, "text-anchor": "end" },
-        formatValue(range[1]),
+        tickLabel(range[1]),
       ),
       plot(
         "text",
         { class: "ilw-attr-tick", x: MARGIN.left - 3, y: bottom, "text-anchor": "end" },
-        formatValue(range[0]),
+        tickLabel(range[0]),
       ),
       plot("text", { class: "ilw-attr-tick", x: MARGIN.left, y: HEIGHT - 2 }, "0"),
       plot(
