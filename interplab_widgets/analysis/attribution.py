@@ -182,11 +182,17 @@ def attribute(
 
 
 def attribute_generation(
-    record: Any, step: int | None = None, *, method: str = "integrated_gradients", **options: Any
+    record: Any,
+    step: int | None = None,
+    *,
+    method: str = "integrated_gradients",
+    foil: str | int | None = None,
+    **options: Any,
 ) -> Attribution | list[Attribution]:
     """The attribution of each generated token (or of step ``step``) to everything before it — prompt and
     earlier output — from a :class:`~interplab_widgets.analysis.GenerationRecord` or ``Generation``, without
-    generating again. ``options`` are those of :func:`attribute` (the target is always the generated token)."""
+    generating again. The target is the generated token's log-probability; with ``foil`` (a token or an id)
+    it is log p(generated) − log p(foil). ``options`` are those of :func:`attribute`."""
     generation = getattr(record, "generation", record)
     handle = generation.trace.handle
     ids = generation.trace.token_ids.tolist()
@@ -199,8 +205,7 @@ def attribute_generation(
     results = []
     for s in progress_steps(chosen, desc="attributing steps", unit="step", disable=step is not None):
         context = ids[: n_prompt + s]
-        answer = ids[n_prompt + s]
-        target = TokenTarget(answer, None, f"log p({handle.tokenizer.decode([answer])!r})")
+        target = _target(handle, context, ids[n_prompt + s], foil, None)
         results.append(attribute_ids(handle, context, target, method=method, tokens=pieces[: len(context)], **options))
     return results[0] if step is not None else results
 
