@@ -4,7 +4,8 @@
  *
  * Shows a generation step by step: a logit-lens heatmap (lens rows × steps) of the
  * chosen token's probability or rank, the top-k of one lens row, every head's attention
- * row for the new token, and one head's full row over the context.
+ * row for the new token, and one head's full row over the context. In the attribution mode,
+ * the step's token attributed to its context as a signed heat strip (computed by Python).
  *
  * Built on the view shell (lib/view_shell.ts), which batches `change:<trait>` events and sends
  * every user action as a request. Playing through the steps is view state; it only writes
@@ -19,13 +20,14 @@ import { HelpPanel } from "./components/help_panel";
 import { LensHeatmap } from "./components/lens_heatmap";
 import { StepControls } from "./components/step_controls";
 import { TopKPanel } from "./components/topk_panel";
+import { answers, TracerAttributionPanel } from "./components/tracer_attribution";
 import { TracerHeader } from "./components/tracer_header";
 import { TRACER_HELP } from "./help/generation_tracer";
 import { h } from "./lib/dom";
 import { clampIndex, int, readStrings } from "./lib/traits";
 import { changedAny, ViewShell, viewModule } from "./lib/view_shell";
-import { readHeadRow, readLensMatrix, readStepAttention, readTopK } from "./tracer/traits";
-import type { GenerationTracerTraits, LensData, LensMetric } from "./tracer/types";
+import { readAttribution, readHeadRow, readLensMatrix, readStepAttention, readTopK } from "./tracer/traits";
+import type { GenerationTracerTraits, LensData, LensMetric, StepAttribution } from "./tracer/types";
 
 type Model = AnyModel<GenerationTracerTraits>;
 type Trait = keyof GenerationTracerTraits;
@@ -36,6 +38,10 @@ const TRAITS: Trait[] = [
   "selected_attention_layer",
   "selected_head",
   "metric",
+  "show_attribution",
+  "attribution_method",
+  "attribution_target",
+  "attribution_foil",
   "_model_label",
   "_n_layers",
   "_n_heads",
@@ -47,6 +53,7 @@ const TRAITS: Trait[] = [
   "_topk",
   "_step_attention",
   "_head_row",
+  "_attribution",
 ];
 
 class GenerationTracerView {
@@ -59,9 +66,12 @@ class GenerationTracerView {
   private readonly grid: HeadGrid;
   private readonly gridBox: HTMLDivElement;
   private readonly headRow: HeadRowPanel;
+  private readonly attribution: TracerAttributionPanel;
 
   private promptTokens: string[] = [];
   private tokens: string[] = [];
+  /** The attribution the strip shows (null: none yet, or malformed). */
+  private shownAttribution: StepAttribution | null = null;
   /** The request id of the last step sent by the slider or the player. */
   private stepRequest = 0;
   /** A step asked for while `stepRequest` was unanswered; sent when the reply arrives. */
@@ -97,12 +107,26 @@ class GenerationTracerView {
       this.grid.el,
     ]);
     this.headRow = new HeadRowPanel();
+    this.attribution = new TracerAttributionPanel(
+      {
+        onShow: (show) => this.commit({ show_attribution: show }),
+        onMethod: (method) => this.commit({ attribution_method: method }),
+        onTarget: (target, foil) =>
+          this.commit(
+            target === "foil"
+              ? { attribution_target: target, attribution_foil: foil }
+              : { attribution_target: target },
+          ),
+      },
+      signal,
+    );
     const layout = {
       header: this.header,
       help: new HelpPanel(TRACER_HELP, signal),
       body: [
         this.controls.el,
         this.text.el,
+        this.attribution.el,
         h("div", { className: "ilw-lens-row" }, [this.lens.el, this.topk.el]),
         h("div", { className: "ilw-attention-row" }, [this.gridBox, this.headRow.el]),
       ],
@@ -182,6 +206,43 @@ class GenerationTracerView {
     if (tokensChanged || has("_head_row", "step")) {
       const shown = this.headRow.el.dataset.step;
       this.headRow.el.classList.toggle("ilw-stale", shown !== undefined && shown !== String(step));
+    }
+    this.applyAttribution(has, tokensChanged, step);
+  }
+
+  private applyAttribution(has: (...traits: Trait[]) => boolean, tokensChanged: boolean, step: number): void {
+    const m = this.model;
+    const choices = {
+      show: m.get("show_attribution") === true,
+      step,
+      method: String(m.get("attribution_method") ?? ""),
+      target: String(m.get("attribution_target") ?? ""),
+      foil: String(m.get("attribution_foil") ?? ""),
+    };
+    const choicesChanged = has(
+      "show_attribution",
+      "attribution_method",
+      "attribution_target",
+      "attribution_foil",
+    );
+    if (choicesChanged) this.attribution.setChoices(choices);
+    if (tokensChanged || has("_attribution")) {
+      const read = readAttribution(m.get("_attribution"), this.promptTokens.length);
+      this.shell.problems.set("attribution", read.problem);
+      this.shownAttribution = read.value;
+      const a = read.value;
+      const context = a ? [...this.promptTokens, ...this.tokens.slice(0, a.step)] : [];
+      if (a && a.step >= this.tokens.length) {
+        this.shell.problems.set(
+          "attribution",
+          `_attribution: step ${a.step} is past the ${this.tokens.length} generated tokens`,
+        );
+      }
+      this.attribution.set(a, context, a ? this.tokens[a.step] : undefined);
+    }
+    if (tokensChanged || choicesChanged || has("_attribution", "step")) {
+      const a = this.shownAttribution;
+      this.attribution.setStale(a !== null && !answers(a, choices));
     }
   }
 

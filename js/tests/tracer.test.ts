@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { lensRowLabel, probabilityIndex, rankIndex } from "../src/components/lens_heatmap";
 import { PLAY_INTERVAL_MS } from "../src/components/step_controls";
 import { flush, wire } from "./fake_model";
-import { GENERATED, mountTracer, N_HEADS, N_LAYERS, PROMPT } from "./tracer_fixture";
+import { attributionAt, GENERATED, mountTracer, N_HEADS, N_LAYERS, PROMPT } from "./tracer_fixture";
 
 afterEach(() => {
   vi.useRealTimers();
@@ -355,6 +355,7 @@ describe("generation tracer view", () => {
       _topk: {},
       _step_attention: {},
       _head_row: {},
+      _attribution: {},
       step: 0,
     });
     expect(qa(".ilw-lens-cell")).toHaveLength(0);
@@ -389,6 +390,185 @@ describe("generation tracer view", () => {
     // cells are kept, not rebuilt
     expect(qa('.ilw-lens-cell[data-layer="0"][data-step="0"]')[0]).toBe(cell);
     expect(qa(".ilw-current-step")).toHaveLength(rows);
+  });
+});
+
+describe("generation tracer attribution mode", () => {
+  const colour = (el: Element | undefined) => (el as HTMLElement).style.backgroundColor.replace(/\s/g, "");
+
+  it("is off at first; the toggle asks for it in one save and then shows the strip", async () => {
+    const { model, q } = mountTracer();
+    const toggle = q<HTMLInputElement>(".ilw-attr-toggle") as HTMLInputElement;
+    const body = q(".ilw-attr-body") as HTMLElement;
+    expect(toggle.checked).toBe(false);
+    expect(body.hidden).toBe(true);
+    toggle.checked = true;
+    toggle.dispatchEvent(new Event("change", { bubbles: true }));
+    expect(model.get("show_attribution")).toBe(true);
+    expect(model.get("_request")).toBe(1);
+    expect(model.saveCount).toBe(1);
+    await flush();
+    expect(body.hidden).toBe(false);
+    expect(q(".ilw-busy")?.hidden).toBe(false); // until Python answers
+  });
+
+  it("draws the step's context as a signed heat strip on a symmetric scale, with its legend", () => {
+    const { q, qa } = mountTracer({ show_attribution: true });
+    const panel = q(".ilw-tracer-attribution") as HTMLElement;
+    expect(panel.dataset).toMatchObject({ step: "1", method: "integrated_gradients", target: "token" });
+    const cells = qa(".ilw-signed-cell");
+    expect(cells.map((c) => c.textContent)).toEqual([...PROMPT, GENERATED[0]]);
+    expect(cells.map((c) => c.dataset.tokenIndex)).toEqual(["0", "1", "2"]);
+    // the kept first token has no score and no colour; |−1| is the end of the scale on both sides
+    expect(cells[0]?.classList.contains("ilw-unscored")).toBe(true);
+    expect(colour(cells[0])).toBe("");
+    expect(colour(cells[1])).toBe("rgb(244,165,130)"); // +0.5 of the scale: light red
+    expect(colour(cells[2])).toBe("rgb(33,102,172)"); // −1: full blue
+    expect(cells.map((c) => c.classList.contains("ilw-signed-strong"))).toEqual([false, false, true]);
+    expect(cells[2]?.getAttribute("title")).toBe('2 " sat": -1.00');
+    expect(q(".ilw-signed-low")?.textContent).toBe("-1.00");
+    expect(q(".ilw-signed-high")?.textContent).toBe("1.00");
+    expect(q(".ilw-attr-caption")?.textContent).toBe(
+      'Step 1 "·on": how much each earlier token moved the target',
+    );
+    expect(q(".ilw-attr-method")?.textContent).toBe("integrated gradients");
+    expect(q(".ilw-attr-target")?.textContent).toBe("log p(' on') = -0.500 (baseline -3.00)");
+    expect(q(".ilw-attr-details")?.textContent).toBe("baseline zero · 64 steps · completeness error 3.1%");
+    const warning = q(".ilw-attr-warning") as HTMLElement;
+    expect(warning.hidden).toBe(false);
+    expect(warning.textContent).toBe("⚠ completeness error 3.1% at 64 steps is above the tolerance 2.0%");
+    expect(q(".ilw-attr-body")?.classList.contains("ilw-stale")).toBe(false);
+  });
+
+  it("a method change asks in one save and dims the strip until the new answer arrives", async () => {
+    const { model, q } = mountTracer({ show_attribution: true });
+    const select = q<HTMLSelectElement>(".ilw-attr-method-select") as HTMLSelectElement;
+    expect([...select.options].map((o) => o.value)).toEqual([
+      "integrated_gradients",
+      "gradient_x_input",
+      "occlusion",
+      "attention_x_gradient",
+    ]);
+    select.value = "attention_x_gradient";
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+    expect(model.get("attribution_method")).toBe("attention_x_gradient");
+    expect(model.saveCount).toBe(1);
+    await flush();
+    const body = q(".ilw-attr-body") as HTMLElement;
+    expect(body.classList.contains("ilw-stale")).toBe(true);
+    model.set(
+      "_attribution",
+      attributionAt({
+        method: "attention_x_gradient",
+        steps: null,
+        completeness_error: null,
+        layer: 2,
+        warning: "",
+      }),
+    );
+    model.reply();
+    await flush();
+    expect(body.classList.contains("ilw-stale")).toBe(false);
+    expect(q(".ilw-tracer-attribution")?.dataset.method).toBe("attention_x_gradient");
+    expect(q(".ilw-attr-method")?.textContent).toBe("attention × gradient");
+    expect(q(".ilw-attr-details")?.textContent).toBe("baseline zero · layer 2");
+    expect(q(".ilw-attr-warning")?.hidden).toBe(true);
+    // stepping: the strip of step 1 is dimmed while step 2's is computed
+    model.set("step", 2);
+    await flush();
+    expect(body.classList.contains("ilw-stale")).toBe(true);
+  });
+
+  it("targets: the top alternative at once; a foil once one is typed", async () => {
+    const { model, q } = mountTracer({ show_attribution: true });
+    const select = q<HTMLSelectElement>(".ilw-attr-target-select") as HTMLSelectElement;
+    const foil = q<HTMLInputElement>(".ilw-attr-foil") as HTMLInputElement;
+    expect(foil.hidden).toBe(true);
+    select.value = "alternative";
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+    expect(model.get("attribution_target")).toBe("alternative");
+    expect(model.saveCount).toBe(1);
+    await flush();
+    select.value = "foil";
+    select.dispatchEvent(new Event("change", { bubbles: true }));
+    expect(foil.hidden).toBe(false);
+    expect(model.saveCount).toBe(1); // nothing to contrast with yet
+    foil.value = " in";
+    foil.dispatchEvent(new Event("change", { bubbles: true }));
+    expect([model.get("attribution_target"), model.get("attribution_foil")]).toEqual(["foil", " in"]);
+    expect(model.saveCount).toBe(2);
+    await flush();
+    expect(q(".ilw-attr-body")?.classList.contains("ilw-stale")).toBe(true);
+    model.set(
+      "_attribution",
+      attributionAt({ target_kind: "foil", foil: " in", target: "log p(' on') − log p(' in')" }),
+    );
+    await flush();
+    expect(q(".ilw-attr-body")?.classList.contains("ilw-stale")).toBe(false);
+    expect(q(".ilw-attr-target")?.textContent).toBe("log p(' on') − log p(' in') = -0.500 (baseline -3.00)");
+  });
+
+  it("shows faithfulness areas when Python measured them", () => {
+    const faithfulness = {
+      deletion_area: -4.5,
+      insertion_area: -1.25,
+      random_deletion_area: -2,
+      random_insertion_area: -3,
+    };
+    const { q } = mountTracer({ show_attribution: true, _attribution: attributionAt({ faithfulness }) });
+    expect(q(".ilw-attr-details")?.textContent).toBe(
+      "baseline zero · 64 steps · completeness error 3.1% · deletion area -4.50 (random -2.00) · insertion area -1.25 (random -3.00)",
+    );
+  });
+
+  it("keeps hostile token and target text literal", async () => {
+    const evil = "<img src=x onerror=alert(1)>";
+    const { model, q, qa } = mountTracer({ show_attribution: true, _prompt_tokens: [evil, " cat"] });
+    expect(qa(".ilw-signed-cell").map((c) => c.textContent)).toEqual([evil, " cat", " sat"]);
+    model.set("_attribution", attributionAt({ target: `log p('${evil}')` }));
+    await flush();
+    expect(q(".ilw-attr-target")?.textContent).toBe(`log p('${evil}') = -0.500 (baseline -3.00)`);
+    expect(document.querySelector("img")).toBeNull();
+  });
+
+  it("reports malformed _attribution in the banner instead of throwing", async () => {
+    const { model, q, qa } = mountTracer({ show_attribution: true });
+    const banner = () => q(".ilw-error")?.textContent ?? "";
+    const cases: Array<[unknown, RegExp]> = [
+      [
+        attributionAt({ scores: wire("float32", [2], new Float32Array(2)) }),
+        /_attribution\.scores: expected float32 \[3\] \(prompt \+ 1 generated tokens\), got \[2\]/,
+      ],
+      [
+        attributionAt({ attributed: wire("int32", [3], new Int32Array(3)) }),
+        /_attribution\.attributed: expected uint8 \[3\]/,
+      ],
+      [attributionAt({ step: 0.5 }), /_attribution: step must be an integer/],
+      [
+        attributionAt({ steps: "64" as unknown as number }),
+        /steps, layer and completeness_error must be numbers or null/,
+      ],
+      [
+        attributionAt({ faithfulness: { deletion_area: 1 } as never }),
+        /_attribution\.faithfulness must be null/,
+      ],
+      [
+        attributionAt({ scores: { dtype: "float32", shape: [3], data: new DataView(new ArrayBuffer(5)) } }),
+        /needs 12 bytes, got 5/,
+      ],
+      ["not a dict", /_attribution is not an object/],
+    ];
+    for (const [value, problem] of cases) {
+      model.set("_attribution", value as never);
+      await flush();
+      expect(banner()).toMatch(problem);
+      expect(qa(".ilw-signed-cell")).toHaveLength(0);
+      expect(banner()).not.toMatch(/view error/);
+    }
+    model.set("_attribution", attributionAt());
+    await flush();
+    expect(banner()).toBe("");
+    expect(qa(".ilw-signed-cell")).toHaveLength(3);
   });
 });
 

@@ -1,13 +1,38 @@
 /** Example state and mounting for the generation tracer view. */
 import type { RenderProps } from "@anywidget/types";
 import widget from "../src/generation_tracer";
-import type { GenerationTracerTraits } from "../src/tracer/types";
+import type { AttributionWire, GenerationTracerTraits } from "../src/tracer/types";
 import { FakeModel, HALF, wire } from "./fake_model";
 
 export const N_LAYERS = 3;
 export const N_HEADS = 2;
 export const PROMPT = ["The", " cat"];
 export const GENERATED = [" sat", " on", " the", " mat"];
+
+/**
+ * The attribution of step 1's token (" on") to its context ["The", " cat", " sat"]: the first token kept
+ * fixed (no score), " cat" half of the largest |score|, " sat" the largest, negative.
+ */
+export function attributionAt(overrides: Partial<AttributionWire> = {}): AttributionWire {
+  return {
+    step: 1,
+    method: "integrated_gradients",
+    target_kind: "token",
+    foil: "",
+    target: "log p(' on')",
+    scores: wire("float32", [3], new Float32Array([0, 0.5, -1])),
+    attributed: wire("uint8", [3], new Uint8Array([0, 1, 1])),
+    value: -0.5,
+    baseline_value: -3,
+    baseline: "zero",
+    steps: 64,
+    layer: null,
+    completeness_error: 0.031,
+    warning: "completeness error 3.1% at 64 steps is above the tolerance 2.0%",
+    faithfulness: null,
+    ...overrides,
+  };
+}
 
 export function tracerState(overrides: Partial<GenerationTracerTraits> = {}): GenerationTracerTraits {
   const steps = GENERATED.length;
@@ -25,6 +50,10 @@ export function tracerState(overrides: Partial<GenerationTracerTraits> = {}): Ge
     selected_attention_layer: -1,
     selected_head: -1,
     metric: "probability",
+    show_attribution: false,
+    attribution_method: "integrated_gradients",
+    attribution_target: "token",
+    attribution_foil: "",
     _model_label: "tiny-test-model",
     _n_layers: N_LAYERS,
     _n_heads: N_HEADS,
@@ -41,6 +70,7 @@ export function tracerState(overrides: Partial<GenerationTracerTraits> = {}): Ge
     },
     _step_attention: { step: 1, thumbnails: wire("uint8", [N_LAYERS, N_HEADS, t], thumbs) },
     _head_row: { step: 1, layer: 0, head: 1, weights: wire("float16", [3], weights) },
+    _attribution: attributionAt(),
     _request: 0,
     _status: { request: 0, state: "done", label: "", fraction: null },
     _error: "",

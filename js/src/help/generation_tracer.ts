@@ -45,6 +45,11 @@ export const TRACER_HELP: HelpText = {
       { strong: "click a strip" },
       " in the attention grid to see which earlier tokens that head reads.",
     ],
+    [
+      "Tick ",
+      { strong: "attribution" },
+      ": the earlier tokens are coloured by how much each moved the model towards the current step's token (red raised it, blue lowered it). Switch the method, or ask why this token rather than the model's top alternative or a foil you type. Integrated gradients shows its completeness error: far from 0 %, its scores do not add up.",
+    ],
   ],
   pitfall:
     "the logit lens reads every layer with the model's final output layer, which the middle layers were never trained for. A pale cell in an early layer does not prove the model knows nothing yet, only that this readout cannot see it.",

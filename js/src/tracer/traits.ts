@@ -11,9 +11,10 @@ import {
   type Parsed,
   readStrings,
   shapeText,
+  wrongField,
 } from "../lib/traits";
 import type { Thumbnails } from "../lib/types";
-import type { HeadRow, StepAttention, TopK } from "./types";
+import type { FaithfulnessAreas, HeadRow, StepAttention, StepAttribution, TopK } from "./types";
 
 /**
  * One lens matrix (`_lens_probs`, `_lens_ranks`, `_lens_entropy`): `[nSteps, nRows]` of
@@ -96,5 +97,90 @@ export function readHeadRow(value: unknown, nPromptTokens: number): Parsed<HeadR
     head: intField(d, "head"),
     weights: data,
     max: finiteMax(data),
+  });
+}
+
+/** A field that is a number or null (absent reads as null); undefined when it is something else. */
+function numberOrNull(d: Record<string, unknown>, key: string, integer: boolean): number | null | undefined {
+  const v = d[key];
+  if (v === null || v === undefined) return null;
+  if (typeof v !== "number" || (integer && !Number.isInteger(v))) return undefined;
+  return v;
+}
+
+const AREAS = ["deletion_area", "insertion_area", "random_deletion_area", "random_insertion_area"] as const;
+
+/**
+ * `_attribution`: `{step, method, target_kind, foil, target, scores: float32 [context],
+ * attributed: uint8 [context], value, baseline_value, baseline, steps, layer, completeness_error,
+ * warning, faithfulness}`. The context at step s is the prompt plus the s tokens generated
+ * before it, as for `_head_row`.
+ */
+export function readAttribution(value: unknown, nPromptTokens: number): Parsed<StepAttribution> {
+  const dict = asDict("_attribution", value);
+  if (dict.value === null) return bad(dict.problem);
+  const d = dict.value;
+  const wrong = wrongField(d, {
+    step: "integer",
+    method: "string",
+    target_kind: "string",
+    foil: "string",
+    target: "string",
+    value: "number",
+    baseline_value: "number",
+    baseline: "string",
+    warning: "string",
+  });
+  if (wrong !== "") return bad(`_attribution: ${wrong}`);
+  const steps = numberOrNull(d, "steps", true);
+  const layer = numberOrNull(d, "layer", true);
+  const completenessError = numberOrNull(d, "completeness_error", false);
+  if (steps === undefined || layer === undefined || completenessError === undefined) {
+    return bad("_attribution: steps, layer and completeness_error must be numbers or null");
+  }
+  let faithfulness: FaithfulnessAreas | null = null;
+  if (d.faithfulness !== null && d.faithfulness !== undefined) {
+    const f = d.faithfulness as Record<string, unknown>;
+    if (typeof f !== "object" || AREAS.some((key) => typeof f[key] !== "number")) {
+      return bad(`_attribution.faithfulness must be null or {${AREAS.join(", ")}} numbers`);
+    }
+    faithfulness = Object.fromEntries(
+      AREAS.map((key) => [key, f[key] as number]),
+    ) as unknown as FaithfulnessAreas;
+  }
+  const step = d.step as number;
+  const context = nPromptTokens + step;
+  const scores = decode("_attribution.scores", d.scores);
+  if (scores.value === null) return bad(scores.problem);
+  const attributed = decode("_attribution.attributed", d.attributed);
+  if (attributed.value === null) return bad(attributed.problem);
+  for (const [name, decoded, type] of [
+    ["scores", scores.value, "float32"],
+    ["attributed", attributed.value, "uint8"],
+  ] as const) {
+    const typed =
+      type === "float32" ? decoded.data instanceof Float32Array : decoded.data instanceof Uint8Array;
+    if (!typed || decoded.shape.length !== 1 || decoded.shape[0] !== context) {
+      return bad(
+        `_attribution.${name}: expected ${type} [${context}] (prompt + ${step} generated tokens), got ${shapeText(decoded.shape)}`,
+      );
+    }
+  }
+  return ok({
+    step,
+    method: d.method as string,
+    targetKind: d.target_kind as string,
+    foil: d.foil as string,
+    target: d.target as string,
+    scores: scores.value.data as Float32Array,
+    attributed: attributed.value.data as Uint8Array,
+    value: d.value as number,
+    baselineValue: d.baseline_value as number,
+    baseline: d.baseline as string,
+    steps,
+    layer,
+    completenessError,
+    warning: d.warning as string,
+    faithfulness,
   });
 }
