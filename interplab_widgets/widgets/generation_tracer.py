@@ -3,16 +3,21 @@
 The first paint sends the generated tokens and the logit lens of every layer at every
 step (probability, rank and entropy of the chosen token: ``[steps, layers + 1]`` each);
 the top-k of one (step, layer) cell, the step's attention and one head's full row are
-sent when the user picks them.
+sent when the user picks them. In the attribution mode (``show_attribution``), the step's token
+is attributed to its context (prompt and earlier output) with
+:func:`~interplab_widgets.analysis.attribution.attribute_generation` on the model's worker, and
+the answer is cached per (step, method, target).
 """
 
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 import numpy as np
 import traitlets
 
+from ..analysis.attribution import Attribution, attribute_generation, attribute_ids
 from ..analysis.generation import GenerationRecord, trace_generation
 from ..analysis.head_summary import thumbnail_bins
 from ..capture.trace import check_index
@@ -25,6 +30,20 @@ from .wire import quantise_unit, to_wire
 
 #: Bins of a head's attention row in the step grid.
 ROW_BINS = 64
+
+#: What the attribution mode explains: the generated token, it against the model's most likely other
+#: token at that step, or it against a foil token the user types.
+ATTRIBUTION_TARGETS = ("token", "alternative", "foil")
+
+#: Options of :func:`~interplab_widgets.analysis.attribution.attribute` the tracer uses unless told
+#: otherwise: no faithfulness curves (a few dozen extra forward passes per step), and integrated
+#: gradients doubles its steps at most to 64 (the legend shows the completeness error it reached).
+ATTRIBUTION_OPTIONS: dict[str, Any] = {"faithfulness": False, "max_steps": 64}
+
+#: Options a user may set through ``attribution_options`` (the method and target are traits).
+_ATTRIBUTION_KEYS = frozenset(inspect.signature(attribute_ids).parameters) - {
+    "handle", "ids", "target", "method", "progress", "tokens",
+}  # fmt: skip
 
 
 class GenerationTracer(StaticExport, LiveWidget):
@@ -40,9 +59,22 @@ class GenerationTracer(StaticExport, LiveWidget):
         chat: passed to :func:`interplab_widgets.trace_generation`.
         seed: passed to :func:`interplab_widgets.trace_generation`.
         tokenizer: the tokenizer of a ``PreTrainedModel`` given as ``model``.
+        attribution_options: options of :func:`interplab_widgets.attribute` for the attribution mode
+            (``baseline``, ``steps``, ``max_steps``, ``tolerance``, ``window``, ``layer``, ``faithfulness``…),
+            over :data:`ATTRIBUTION_OPTIONS`.
     """
 
-    live_inputs = ("step", "selected_layer", "selected_attention_layer", "selected_head", "metric")
+    live_inputs = (
+        "step",
+        "selected_layer",
+        "selected_attention_layer",
+        "selected_head",
+        "metric",
+        "show_attribution",
+        "attribution_method",
+        "attribution_target",
+        "attribution_foil",
+    )
 
     step = traitlets.Int(0).tag(sync=True)
     """The step shown: the slider."""
@@ -54,6 +86,15 @@ class GenerationTracer(StaticExport, LiveWidget):
     """Head whose attention row is shown, -1 for none."""
     metric = traitlets.Unicode("probability").tag(sync=True)
     """What the heatmap colours: ``"probability"`` or ``"rank"`` of the chosen token."""
+    show_attribution = traitlets.Bool(False).tag(sync=True)
+    """The attribution mode: the step's token attributed to its context, shown as a heat strip."""
+    attribution_method = traitlets.Unicode("integrated_gradients").tag(sync=True)
+    """One of :data:`interplab_widgets.analysis.attribution.METHODS`."""
+    attribution_target = traitlets.Unicode("token").tag(sync=True)
+    """One of :data:`ATTRIBUTION_TARGETS`: log p(generated token), or log p(generated) − log p(foil) with the
+    foil the model's most likely other token at the step (``"alternative"``) or ``attribution_foil``."""
+    attribution_foil = traitlets.Unicode("").tag(sync=True)
+    """The foil token of ``attribution_target="foil"`` (one token, e.g. ``" London"``)."""
 
     _model_label = traitlets.Unicode().tag(sync=True)
     _n_layers = traitlets.Int().tag(sync=True)
@@ -66,6 +107,7 @@ class GenerationTracer(StaticExport, LiveWidget):
     _topk = traitlets.Dict().tag(sync=True)  # {step, layer, tokens, probs: float32 [k]}
     _step_attention = traitlets.Dict().tag(sync=True)  # {step, thumbnails: uint8 [layers, heads, t]}
     _head_row = traitlets.Dict().tag(sync=True)  # {step, layer, head, weights: float16 [context]}
+    _attribution = traitlets.Dict().tag(sync=True)  # attribution_payload(): scores float32 [context], …
 
     def __init__(
         self,
@@ -79,7 +121,16 @@ class GenerationTracer(StaticExport, LiveWidget):
         chat: bool | None = None,
         seed: int | None = None,
         tokenizer: Any = None,
+        attribution_options: dict[str, Any] | None = None,
     ) -> None:
+        unknown = set(attribution_options or {}) - _ATTRIBUTION_KEYS
+        if unknown:
+            raise InputError(
+                f"attribution_options does not take {', '.join(sorted(unknown))}; it takes "
+                f"{', '.join(sorted(_ATTRIBUTION_KEYS))} (the method and target are the view's own choices)."
+            )
+        self._attribution_options = {**ATTRIBUTION_OPTIONS, **(attribution_options or {})}
+        self._attributions: dict[tuple[int, str, str, str], dict[str, Any]] = {}
         self._esm = static_asset("generation_tracer.js").read_text()
         self._css = static_asset("generation_tracer.css").read_text()
         self.handle: ModelHandle = load_model(model, tokenizer=tokenizer)
@@ -110,10 +161,14 @@ class GenerationTracer(StaticExport, LiveWidget):
         self.start_live()
 
     def refresh(self) -> None:
-        """Send what the current selection needs; a bad index shows an error in the view."""
+        """Send what the current selection needs (only what changed); a bad index or foil shows an error in the view."""
         step, layer, metric = self.step, self.selected_layer, self.metric
         attention_layer, head = self.selected_attention_layer, self.selected_head
         new_step = self._step_attention.get("step") != step
+        row = self._head_row
+        new_row = head >= 0 and (row.get("step"), row.get("layer"), row.get("head")) != (step, attention_layer, head)
+        attribution = self._attribution_key(step) if self.show_attribution else None
+        new_attribution = attribution is not None and attribution not in self._attributions
 
         def compute() -> dict[str, Any]:
             check_index("step", step, self.record.n_steps, "this generation has steps")
@@ -123,15 +178,56 @@ class GenerationTracer(StaticExport, LiveWidget):
             answer = {"_topk": self.topk_payload(step, layer)}
             if new_step:
                 answer["_step_attention"] = self.step_attention_payload(step)
-            answer["_head_row"] = self.head_row_payload(step, attention_layer, head) if head >= 0 else {}
+            if head < 0:
+                answer["_head_row"] = {}
+            elif new_row:
+                answer["_head_row"] = self.head_row_payload(step, attention_layer, head)
+            if attribution is not None:
+                answer["_attribution"] = self.attribution_payload(*attribution)
             return answer
 
         def apply(answer: dict[str, Any]) -> None:
             for name, value in answer.items():
                 setattr(self, name, value)
 
-        # Lens read-outs are cached arrays; a new step's attention recomputes every layer's pattern.
-        self.request(f"step {step}", compute, apply, ready=not new_step and head < 0)
+        # Lens read-outs are cached arrays, and so are attributions already computed; a new step's attention
+        # recomputes every layer's pattern, a head row one layer's, an attribution runs the model.
+        label = f"attributing step {step} ({self.attribution_method})" if new_attribution else f"step {step}"
+        self.request(label, compute, apply, ready=not (new_step or new_row or new_attribution))
+
+    def _attribution_key(self, step: int) -> tuple[int, str, str, str]:
+        """What an attribution answer depends on: (step, method, target, foil — for the foil target only)."""
+        target = self.attribution_target
+        return (step, self.attribution_method, target, self.attribution_foil if target == "foil" else "")
+
+    def attribution_payload(self, step: int, method: str, target: str, foil: str = "") -> dict[str, Any]:
+        """The attribution of step ``step``'s token to its context ``[prompt + step]`` (cached per argument)."""
+        key = (step, method, target, foil if target == "foil" else "")
+        cached = self._attributions.get(key)
+        if cached is not None:
+            return cached
+        check_index("step", step, self.record.n_steps, "this generation has steps")
+        result = attribute_generation(
+            self.record, step, method=method, foil=self.attribution_foil_id(step, target, foil),
+            **self._attribution_options,
+        )  # fmt: skip
+        payload = _attribution_wire(result, step, target, key[3])
+        self._attributions[key] = payload
+        return payload
+
+    def attribution_foil_id(self, step: int, target: str, foil: str = "") -> str | int | None:
+        """The foil of ``target`` at ``step``: none, the model's most likely token other than the generated one,
+        or the typed ``foil``."""
+        if target == "token":
+            return None
+        if target == "alternative":
+            chosen = int(self.record.token_ids[step])
+            return next(int(i) for i in self.record.lens.top_ids[step, self.handle.n_layers] if int(i) != chosen)
+        if target == "foil":
+            if foil == "":
+                raise InputError("Type a foil token (e.g. ' London') to contrast the generated token with.")
+            return foil
+        raise InputError(f"attribution_target must be one of {', '.join(ATTRIBUTION_TARGETS)}; got {target!r}.")
 
     def topk_payload(self, step: int, layer: int) -> dict[str, Any]:
         """The lens's top-k at one (step, lens row)."""
@@ -159,3 +255,32 @@ class GenerationTracer(StaticExport, LiveWidget):
         position = generation.positions[step]
         row = generation.trace.head_attention(layer, head)[position, : position + 1].numpy()  # one head, not all
         return {"step": step, "layer": layer, "head": head, "weights": to_wire(row, "float16")}
+
+
+def _attribution_wire(result: Attribution, step: int, target: str, foil: str) -> dict[str, Any]:
+    """``_attribution``: the scores ``float32 [context]`` with what the legend says about them."""
+    faithfulness = result.faithfulness
+    return {
+        "step": step,
+        "method": result.method,
+        "target_kind": target,
+        "foil": foil,
+        "target": result.target,
+        "scores": to_wire(result.scores, "float32"),
+        "attributed": to_wire(result.attributed, "uint8"),
+        "value": result.value,
+        "baseline_value": result.baseline_value,
+        "baseline": result.baseline,
+        "steps": result.steps,
+        "layer": result.layer,
+        "completeness_error": result.completeness_error,
+        "warning": result.warning,
+        "faithfulness": None
+        if faithfulness is None
+        else {
+            "deletion_area": faithfulness.deletion_area,
+            "insertion_area": faithfulness.insertion_area,
+            "random_deletion_area": faithfulness.random_deletion_area,
+            "random_insertion_area": faithfulness.random_insertion_area,
+        },
+    }
