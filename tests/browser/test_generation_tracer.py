@@ -10,10 +10,12 @@ DOM contract checked here (the view is ``interplab_widgets/static/generation_tra
 - top-k panel ``.ilw-topk`` with ``data-step``, ``data-layer`` of what it shows and ``.ilw-topk-row`` rows;
 - the step's attention grid ``.ilw-head-cell[data-layer][data-head]`` (30 x 9);
 - head row panel ``.ilw-head-row`` with ``data-layer``, ``data-head``, ``data-step`` and
-  ``.ilw-context-token`` spans; error banner ``.ilw-error``.
+  ``.ilw-context-token`` spans; error banner ``.ilw-error``;
+- the attribution mode ``.ilw-tracer-attribution`` (``data-step``, ``data-method`` of what it shows): toggle
+  ``.ilw-attr-toggle``, method ``select.ilw-attr-method-select``, the strip's ``.ilw-signed-cell[data-score]``.
 
 Kernel traits: ``step``, ``selected_layer`` (lens row, 30 = the model's output), ``selected_attention_layer``,
-``selected_head`` (-1 for none), ``metric``.
+``selected_head`` (-1 for none), ``metric``, ``show_attribution``, ``attribution_method``.
 
 Run with ``-s`` to see the timings.
 """
@@ -86,6 +88,27 @@ def check_shows_step(root: Locator, step: int, tokens: list[str]) -> None:
     expect(root.locator(".ilw-lens-cell.ilw-current-step")).to_have_count(N_LENS_ROWS)
 
 
+def check_strip(nb, root: Locator, step: int, method: str) -> None:
+    """The attribution strip shows the kernel's scores for ``step`` and ``method``, one cell per context token."""
+    panel = root.locator(f'.ilw-tracer-attribution[data-step="{step}"][data-method="{method}"]')
+    expect(panel).to_be_attached(timeout=180_000)  # a backward pass (or a few dozen forwards) on a busy machine
+    expect(panel.locator(".ilw-attr-body")).not_to_have_class(re.compile("ilw-stale"))
+    nb.kernel_exec("import json\nfrom interplab_widgets.widgets.wire import from_wire")
+    a = "w._attribution"
+    kernel = json.loads(
+        nb.kernel_eval(
+            f"json.dumps({{'step': {a}['step'], 'method': {a}['method'], 'n': len(w._prompt_tokens) + w.step, "
+            f"'scores': from_wire({a}['scores']).tolist()}})"
+        )
+    )
+    assert (kernel["step"], kernel["method"]) == (step, method)
+    cells = panel.locator(".ilw-signed-cell")
+    expect(cells).to_have_count(kernel["n"])
+    shown = [float(s) for s in cells.evaluate_all("els => els.map(e => e.dataset.score)")]
+    assert shown == pytest.approx(kernel["scores"], rel=1e-6, abs=1e-12)
+    assert any(s != 0 for s in shown)
+
+
 def test_generation_tracer_lab_then_notebook7(jupyter, open_notebook):
     name = "generation_tracer.ipynb"
     jupyter.write_notebook(name, [IMPORTS, TRACER_CELL])
@@ -146,6 +169,22 @@ def test_generation_tracer_lab_then_notebook7(jupyter, open_notebook):
     nb.kernel_exec(f"w.step = {last}")
     expect(root.locator(".ilw-error")).to_be_hidden()
     check_shows_step(root, last, tokens)
+
+    # The attribution mode: gradient x input (one backward pass), switched on, then a step, then another method.
+    attribution = root.locator(".ilw-tracer-attribution")
+    attribution.locator("select.ilw-attr-method-select").select_option("gradient_x_input")
+    nb.wait_kernel_value("w.attribution_method", "gradient_x_input")
+    attribution.locator(".ilw-attr-toggle").check()
+    check_strip(nb, root, last, "gradient_x_input")
+    nb.wait_kernel_value("w.show_attribution", "True")
+    slider.fill("1")
+    check_shows_step(root, 1, tokens)
+    check_strip(nb, root, 1, "gradient_x_input")
+    attribution.locator("select.ilw-attr-method-select").select_option("occlusion")
+    check_strip(nb, root, 1, "occlusion")
+    expect(attribution.locator(".ilw-attr-method")).to_have_text("occlusion")
+    nb.wait_kernel_value("(w.step, w.attribution_method)", "(1, 'occlusion')")
+    expect(root.locator(".ilw-error")).to_be_hidden()
     nb.screenshot("generation_tracer_lab", root)
 
     # The same notebook in Notebook 7 (same kernel: the session outlives the JupyterLab page).
