@@ -568,10 +568,9 @@ describe("scatter spatial index", () => {
     expect(index.inPolygon([0, 0, 1, 1])).toHaveLength(0); // fewer than three vertices
   });
 
-  it("builds fast: well under a second for 100 000 points", () => {
-    const t0 = performance.now();
-    new ScatterIndex(xy, N);
-    expect(performance.now() - t0).toBeLessThan(1000);
+  it("builds for 100 000 points and finds every one of them", () => {
+    const index = new ScatterIndex(xy, N);
+    expect(index.inPolygon([-1e9, -1e9, 1e9, -1e9, 1e9, 1e9, -1e9, 1e9])).toHaveLength(N);
   });
 
   it("tests points against a polygon by the even-odd rule", () => {
