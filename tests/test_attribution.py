@@ -28,6 +28,12 @@ FACTS = [  # prompt, answer: the model's top prediction on each
     ("Barack Obama was born in the state of", " Hawaii"),
     ("The Colosseum is an ancient amphitheatre in the city of", " Rome"),
 ]
+SUBJECTS = {  # the subject's tokens in each prompt
+    "The Eiffel": {" E", "iffel", " Tower"},
+    "The capital": {" Germany"},
+    "Barack": {"Bar", "ack", " Obama"},
+    "The Colosseum": {" Col", "osse", "um"},
+}
 CAUSAL_FAMILIES = [t for t in TINY_CONFIGS if t not in ("bert", "roberta")]
 
 
@@ -146,9 +152,8 @@ def test_the_subject_carries_the_fact_and_deleting_top_tokens_beats_random(smoll
     for prompt, answer in FACTS:
         result = attribute(smollm2, prompt, answer, faithfulness=True, progress=False)
         assert result.completeness_error <= 0.1, (prompt, result.completeness_error)  # measured 0.3-7 %
-        subject = {"The Eiffel": "iffel", "The capital": " Germany", "Barack": " Obama", "The Colosseum": "osse"}
-        piece = next(v for k, v in subject.items() if prompt.startswith(k))
-        assert any(piece in token for _, token, _ in result.top(4)), (prompt, result.top(4))
+        subject = next(pieces for start, pieces in SUBJECTS.items() if prompt.startswith(start))
+        assert {token for _, token, _ in result.top(4)} & subject, (prompt, result.top(4))
         ids, target = result.token_ids, TokenTarget(single(smollm2, answer))
         run = _Runner(smollm2, target, 2**31)
         inputs, base = embed(smollm2, ids), baseline_embeddings(smollm2, ids, "zero", True)
@@ -186,7 +191,7 @@ def test_targets_metrics_and_bad_input_get_clear_errors(smollm2):
     assert top.target == "log p(' Paris')"
     metric = attribute(smollm2, EIFFEL, metric=lambda logits: logits[:, 7042], method="occlusion", faithfulness=False)
     assert metric.target == "<lambda>" and np.isfinite(metric.scores).all()
-    with pytest.raises(InputError, match="is 2 tokens"):
+    with pytest.raises(InputError, match="is 3 tokens"):
         attribute(smollm2, EIFFEL, " Parisians and", faithfulness=False)
     with pytest.raises(InputError, match="method must be one of"):
         attribute(smollm2, EIFFEL, method="lime")
