@@ -15,7 +15,7 @@ from typing import Any
 import numpy as np
 import traitlets
 
-from ..analysis.attribution import METHODS, SIGNED, Attribution, Faithfulness, attribute
+from ..analysis.attribution import METHODS, Attribution, Faithfulness, attribute
 from ..errors import InputError
 from ..models import ModelHandle, load_model
 from ..progress import steps as progress_steps
@@ -131,7 +131,8 @@ class AttributionView(StaticExport, LiveWidget):
         def apply(rows: list[dict[str, Any]]) -> None:
             self._rows = rows
 
-        label = f"attributing by {', '.join(key[0] for key in missing)}" if missing else "rows"
+        names = ", ".join(key[0].replace("_", " ") for key in missing)
+        label = f"attributing by {names}" if missing else "rows"
         self.request(label, compute, apply, ready=not missing)
 
     def _keys(self) -> list[Key]:
@@ -154,7 +155,7 @@ class AttributionView(StaticExport, LiveWidget):
         return self._attribution((method, self.target, self.foil, self.baseline))
 
     def row_payload(self, key: Key) -> dict[str, Any]:
-        """One row: ``{method, signed, target_token, foil, baseline, target, value, baseline_value, steps,
+        """One row: ``{method, target_token, foil, baseline, target, value, baseline_value, steps,
         layer, completeness_error, warning, scores: float32 [n], attributed: uint8 [n], faithfulness}``;
         ``faithfulness`` is ``{fractions, deletion, insertion, random_deletion, random_insertion: float32
         [points], deletion_area, insertion_area, random_deletion_area, random_insertion_area}`` or None."""
@@ -162,7 +163,6 @@ class AttributionView(StaticExport, LiveWidget):
         method, target, foil, baseline = key
         return {
             "method": method,
-            "signed": SIGNED[method],
             "target_token": target,
             "foil": foil,
             "baseline": baseline,

@@ -13,12 +13,12 @@
  */
 import type { AnyModel } from "@anywidget/types";
 import { TokenDetail } from "./attribution/detail";
-import { methodName } from "./attribution/format";
 import { AttributionHeader } from "./attribution/header";
 import { AttributionRowView } from "./attribution/row";
 import { readRows } from "./attribution/traits";
 import type { AttributionRow, AttributionViewTraits } from "./attribution/types";
 import { HelpPanel } from "./components/help_panel";
+import { methodLabel } from "./components/tracer_attribution";
 import { ATTRIBUTION_HELP } from "./help/attribution_view";
 import { h, tokenIndexAt } from "./lib/dom";
 import { int, readStrings } from "./lib/traits";
@@ -73,14 +73,14 @@ class AttributionView {
     const opts = { signal };
     this.rowsEl.addEventListener(
       "mouseover",
-      (e) => this.setHover(tokenIndexAt(e.target, ".ilw-attr-token")),
+      (e) => this.setHover(tokenIndexAt(e.target, ".ilw-signed-cell")),
       opts,
     );
     this.rowsEl.addEventListener("mouseleave", () => this.setHover(-1), opts);
     this.rowsEl.addEventListener(
       "click",
       (e) => {
-        const i = tokenIndexAt(e.target, ".ilw-attr-token");
+        const i = tokenIndexAt(e.target, ".ilw-signed-cell");
         if (i >= 0) this.pin(this.pinned() === i ? -1 : i);
       },
       opts,
@@ -142,7 +142,7 @@ class AttributionView {
       const row = byMethod.get(method);
       if (row === undefined) {
         return h("div", { className: "ilw-attr-row ilw-attr-pending", attrs: { "data-method": method } }, [
-          h("span", { className: "ilw-attr-method", text: methodName(method) }),
+          h("span", { className: "ilw-attr-method", text: methodLabel(method) }),
           h("span", { className: "ilw-attr-pending-text", text: "waiting for the kernel…" }),
         ]);
       }

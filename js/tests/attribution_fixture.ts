@@ -15,7 +15,6 @@ const f32 = (values: number[]) => wire("float32", [values.length], new Float32Ar
 export function exampleRow(overrides: Partial<RowWire> = {}): RowWire {
   return {
     method: "integrated_gradients",
-    signed: true,
     target_token: " Paris",
     foil: "",
     baseline: "zero",

@@ -17,7 +17,7 @@ afterEach(() => {
 
 const rgb = (el: Element | null | undefined) => (el as HTMLElement).style.backgroundColor.replace(/\s/g, "");
 const tokensOf = (row: Element | null) =>
-  [...(row as HTMLElement).querySelectorAll<HTMLElement>(".ilw-attr-token")].map((t) => t.textContent);
+  [...(row as HTMLElement).querySelectorAll<HTMLElement>(".ilw-signed-cell")].map((t) => t.textContent);
 const hover = (el: Element | null | undefined) =>
   (el as HTMLElement).dispatchEvent(new MouseEvent("mouseover", { bubbles: true }));
 
@@ -59,12 +59,12 @@ describe("attribution view", () => {
   it("colours each row on its own scale, symmetric around 0, and greys the fixed first token", () => {
     const { qa } = mountAttribution();
     const [ig, occlusion] = qa(".ilw-attr-row") as [HTMLElement, HTMLElement];
-    const spans = (row: HTMLElement) => [...row.querySelectorAll<HTMLElement>(".ilw-attr-token")];
+    const spans = (row: HTMLElement) => [...row.querySelectorAll<HTMLElement>(".ilw-signed-cell")];
     // integrated gradients: max |score| is 2, so 2 is full red and -0.5 a quarter of full blue
     IG_SCORES.forEach((score, i) => {
       const span = spans(ig)[i];
       if (i === 0) {
-        expect(span?.classList.contains("ilw-attr-fixed")).toBe(true);
+        expect(span?.classList.contains("ilw-unscored")).toBe(true);
         expect(rgb(span)).toBe("");
       } else {
         expect(rgb(span), `token ${i}`).toBe(divergingColour(score / 2).replace(/\s/g, ""));
@@ -76,10 +76,9 @@ describe("attribution view", () => {
     expect(rgb(spans(occlusion)[3])).toBe("rgb(178,24,43)");
     expect(rgb(spans(occlusion)[4])).toBe("rgb(255,255,255)");
     expect(OCCLUSION_SCORES[3]).toBe(0.4);
-    const legend = (row: HTMLElement, part: string) =>
-      row.querySelector(`.ilw-attr-legend-${part}`)?.textContent;
-    expect([legend(ig, "low"), legend(ig, "high")]).toEqual(["-2.00", "+2.00"]);
-    expect([legend(occlusion, "low"), legend(occlusion, "high")]).toEqual(["-0.400", "+0.400"]);
+    const legend = (row: HTMLElement, part: string) => row.querySelector(`.ilw-signed-${part}`)?.textContent;
+    expect([legend(ig, "low"), legend(ig, "high")]).toEqual(["-2.00", "2.00"]);
+    expect([legend(occlusion, "low"), legend(occlusion, "high")]).toEqual(["-0.400", "0.400"]);
   });
 
   it("draws the deletion and insertion curves against random, with their areas", () => {
@@ -131,7 +130,7 @@ describe("attribution view", () => {
     const { model, q, qa } = mountAttribution();
     const rows = qa(".ilw-attr-row");
     hover(rows[1]?.querySelector('[data-token-index="3"]'));
-    const lit = qa(".ilw-attr-token.ilw-hover");
+    const lit = qa(".ilw-signed-cell.ilw-hover");
     expect(lit).toHaveLength(2);
     expect(
       lit.map((t) => [t.closest<HTMLElement>(".ilw-attr-row")?.dataset.method, t.dataset.tokenIndex]),
@@ -148,14 +147,14 @@ describe("attribution view", () => {
       s.querySelector(".ilw-attr-detail-rank")?.textContent,
     ]);
     expect(scores).toEqual([
-      ["integrated_gradients", "+1.00", "rank 2 of 4"],
-      ["occlusion", "+0.400", "rank 1 of 4"],
+      ["integrated_gradients", "1.00", "rank 2 of 4"],
+      ["occlusion", "0.400", "rank 1 of 4"],
     ]);
     hover(rows[0]?.querySelector('[data-token-index="0"]'));
-    expect(qa(".ilw-attr-token.ilw-hover").map((t) => t.dataset.tokenIndex)).toEqual(["0", "0"]);
+    expect(qa(".ilw-signed-cell.ilw-hover").map((t) => t.dataset.tokenIndex)).toEqual(["0", "0"]);
     expect(q(".ilw-attr-detail-value")?.textContent).toBe("kept fixed, no score");
     (q(".ilw-attr-rows") as HTMLElement).dispatchEvent(new MouseEvent("mouseleave"));
-    expect(qa(".ilw-attr-token.ilw-hover")).toHaveLength(0);
+    expect(qa(".ilw-signed-cell.ilw-hover")).toHaveLength(0);
     expect(detail.dataset.tokenIndex).toBe("-1");
     expect(model.saveCount).toBe(0);
     expect(model.get("_request")).toBe(0);
@@ -168,13 +167,13 @@ describe("attribution view", () => {
     expect(model.saveCount).toBe(1);
     expect(model.get("_request")).toBe(0); // view state: nothing for Python to compute
     await flush();
-    expect(qa(".ilw-attr-token.ilw-pinned").map((t) => t.dataset.tokenIndex)).toEqual(["2", "2"]);
+    expect(qa(".ilw-signed-cell.ilw-pinned").map((t) => t.dataset.tokenIndex)).toEqual(["2", "2"]);
     expect(q(".ilw-attr-detail-title")?.textContent).toBe("pinned 2: iffel");
     expect(q(".ilw-view")?.classList.contains("ilw-is-busy")).toBe(false);
     key(q(".ilw-attr-rows") as HTMLElement, "Escape");
     expect(model.get("selected_token")).toBe(-1);
     await flush();
-    expect(qa(".ilw-attr-token.ilw-pinned")).toHaveLength(0);
+    expect(qa(".ilw-signed-cell.ilw-pinned")).toHaveLength(0);
   });
 
   it("shows hostile token text as text, in the rows and in the hovered token's scores", async () => {
@@ -184,7 +183,7 @@ describe("attribution view", () => {
     await flush();
     expect(document.querySelector("img")).toBeNull();
     for (const row of qa(".ilw-attr-row")) expect(tokensOf(row)).toEqual(["The", evil, "iffel", "↵", " is"]);
-    const span = q('.ilw-attr-token[data-token-index="1"]') as HTMLElement;
+    const span = q('.ilw-signed-cell[data-token-index="1"]') as HTMLElement;
     expect(span.children).toHaveLength(0);
     hover(span);
     expect(q(".ilw-attr-detail-token")?.textContent).toBe(evil);

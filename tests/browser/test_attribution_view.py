@@ -5,7 +5,7 @@ DOM contract checked here (the view is ``js/src/attribution_view.ts``):
 - root ``.ilw-attribution-view``, ``ilw-is-busy`` while Python computes; error banner ``.ilw-error``;
 - one ``.ilw-attr-row[data-method]`` per chosen method (``ilw-attr-pending`` until Python sent it), with
   ``.ilw-attr-method``, ``.ilw-attr-target``, ``.ilw-attr-details`` (completeness error and steps),
-  ``.ilw-attr-token[data-token-index]`` spans coloured by score (``ilw-hover`` on the hovered token in
+  ``.ilw-signed-cell[data-token-index]`` spans coloured by score (``ilw-hover`` on the hovered token in
   every row), ``svg.ilw-attr-chart path.ilw-curve[data-curve]`` and ``.ilw-attr-area`` lines;
 - the hovered token's scores ``.ilw-attr-detail`` (``data-token-index``) with ``.ilw-attr-detail-score[data-method]``;
 - method checkboxes ``.ilw-attr-methods input[data-method]``.
@@ -46,7 +46,7 @@ def check_row(root: Locator, method: str, tokens: list[str]) -> Locator:
     row = root.locator(f'.ilw-attr-row[data-method="{method}"]')
     expect(row).not_to_have_class(PENDING)
     expect(row.locator(".ilw-attr-target")).to_contain_text("log p(' Paris')")
-    spans = row.locator(".ilw-attr-token")
+    spans = row.locator(".ilw-signed-cell")
     expect(spans).to_have_count(N_TOKENS)
     # textContent, not Playwright's whitespace-normalised text: the leading space is part of the token.
     assert spans.evaluate_all("els => els.map(e => e.textContent)") == tokens
@@ -84,8 +84,8 @@ def test_attribution_view_rows_curves_hover_and_a_method_from_the_browser(jupyte
     expect(occlusion.locator(".ilw-attr-details")).to_be_hidden()
 
     # Hover linking, in the page only: one token lit in every row, its scores listed.
-    occlusion.locator(f'.ilw-attr-token[data-token-index="{HOVERED}"]').hover()
-    lit = root.locator(".ilw-attr-token.ilw-hover")
+    occlusion.locator(f'.ilw-signed-cell[data-token-index="{HOVERED}"]').hover()
+    lit = root.locator(".ilw-signed-cell.ilw-hover")
     expect(lit).to_have_count(2)
     assert lit.evaluate_all("els => els.map(e => e.dataset.tokenIndex)") == [str(HOVERED)] * 2
     detail = root.locator(".ilw-attr-detail")
@@ -115,8 +115,8 @@ def test_attribution_view_rows_curves_hover_and_a_method_from_the_browser(jupyte
     expect(root).not_to_have_class(re.compile(r"(^|\s)ilw-is-busy(\s|$)"))
     expect(root.locator(".ilw-error")).to_be_hidden()
     # The new row is linked too.
-    added.locator(f'.ilw-attr-token[data-token-index="{HOVERED - 1}"]').hover()
-    expect(root.locator(".ilw-attr-token.ilw-hover")).to_have_count(3)
+    added.locator(f'.ilw-signed-cell[data-token-index="{HOVERED - 1}"]').hover()
+    expect(root.locator(".ilw-signed-cell.ilw-hover")).to_have_count(3)
     expect(detail.locator(".ilw-attr-detail-score")).to_have_count(3)
     nb.screenshot("attribution_view_added", root)
-    assert not HOVER.search(ig.locator(f'.ilw-attr-token[data-token-index="{HOVERED}"]').get_attribute("class") or "")
+    assert not HOVER.search(ig.locator(f'.ilw-signed-cell[data-token-index="{HOVERED}"]').get_attribute("class") or "")

@@ -2,9 +2,11 @@
  * The hovered (or else the pinned) token's scores in every row: its text, then one line per
  * method with the score and its rank among the attributed tokens. Token text via `textContent`.
  */
+
+import { formatScore } from "../components/signed_strip";
+import { methodLabel } from "../components/tracer_attribution";
 import { h } from "../lib/dom";
 import { visibleToken } from "../lib/token_text";
-import { formatScore, methodName } from "./format";
 import type { AttributionRow } from "./types";
 
 /** 1 for the highest score among attributed tokens; 0 when `index` is not attributed. */
@@ -48,10 +50,10 @@ export class TokenDetail {
       ...rows.map((row) => {
         const rank = rankOf(row, index);
         return h("div", { className: "ilw-attr-detail-score", attrs: { "data-method": row.method } }, [
-          h("span", { className: "ilw-attr-detail-method", text: methodName(row.method) }),
+          h("span", { className: "ilw-attr-detail-method", text: methodLabel(row.method) }),
           h("span", {
             className: "ilw-attr-detail-value",
-            text: rank === 0 ? "kept fixed, no score" : `${formatScore(row.scores[index] as number)}`,
+            text: rank === 0 ? "kept fixed, no score" : formatScore(row.scores[index] as number),
           }),
           h("span", {
             className: "ilw-attr-detail-rank",

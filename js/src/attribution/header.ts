@@ -3,8 +3,9 @@
  * checkbox per method (busy and errors: the view shell). A box commits on Enter or when it loses
  * focus; the last method left cannot be unticked.
  */
+
+import { methodLabel } from "../components/tracer_attribution";
 import { h, setOptions } from "../lib/dom";
-import { methodName } from "./format";
 
 export interface AttributionHeaderCallbacks {
   onTarget(target: string): void;
@@ -93,7 +94,7 @@ export class AttributionHeader {
         ...this.boxes.map((input) =>
           h("label", { className: "ilw-attr-method-box" }, [
             input,
-            document.createTextNode(methodName(input.value)),
+            document.createTextNode(methodLabel(input.value)),
           ]),
         ),
       );

@@ -60,7 +60,6 @@ function readFaithfulness(value: unknown): Faithfulness | null | string {
 function readRow(d: Record<string, unknown>, nTokens: number): AttributionRow | string {
   const wrong = wrongField(d, {
     method: "string",
-    signed: "boolean",
     target_token: "string",
     foil: "string",
     baseline: "string",
@@ -84,7 +83,6 @@ function readRow(d: Record<string, unknown>, nTokens: number): AttributionRow | 
   if (typeof faithfulness === "string") return faithfulness;
   return {
     method: d.method as string,
-    signed: d.signed as boolean,
     targetToken: d.target_token as string,
     foil: d.foil as string,
     baseline: d.baseline as string,

@@ -27,8 +27,6 @@ export interface FaithfulnessWire {
 /** One entry of `_rows`: one method's attribution for the target, foil and baseline it names. */
 export interface RowWire {
   method: string;
-  /** Scores may be negative (diverging colours) or not (sequential). */
-  signed: boolean;
   /** The `target`, `foil` and `baseline` traits this row answers ("" = top prediction / no foil). */
   target_token: string;
   foil: string;
@@ -83,7 +81,6 @@ export interface Faithfulness {
 /** One decoded row of `_rows`, checked against the token count. */
 export interface AttributionRow {
   method: string;
-  signed: boolean;
   targetToken: string;
   foil: string;
   baseline: string;
