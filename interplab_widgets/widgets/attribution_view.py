@@ -44,8 +44,9 @@ class AttributionView(StaticExport, LiveWidget):
         foil: a contrastive target: log p(target) − log p(foil).
         baseline: ``"zero"``, ``"pad"`` or a text with as many tokens (see
             :func:`~interplab_widgets.analysis.attribute`).
-        steps, max_steps: integrated gradients' first and largest number of steps (it doubles them until
-            its completeness error is below 2 %).
+        steps: integrated gradients' first number of steps (it doubles them until its completeness
+            error is below 2 %).
+        max_steps: the most steps integrated gradients doubles to.
         window: occlusion's window in tokens.
         layer: the block whose attention ``attention_x_gradient`` reads (default the last).
         faithfulness: measure the deletion and insertion curves (a few dozen batched forward passes per row).
