@@ -8,7 +8,7 @@ import { formatPercent } from "../components/patch_cell_panel";
 import { formatValue } from "../components/patch_labels";
 import { SignedStrip } from "../components/signed_strip";
 import { methodLabel } from "../components/tracer_attribution";
-import { h } from "../lib/dom";
+import { h, moveMark } from "../lib/dom";
 import { FaithfulnessChart } from "./curves";
 import type { AttributionRow } from "./types";
 
@@ -70,18 +70,10 @@ export class AttributionRowView {
   }
 
   setHover(index: number): void {
-    this.hover = this.moveClass("ilw-hover", this.hover, index);
+    this.hover = moveMark(this.cells, "ilw-hover", this.hover, index);
   }
 
   setPinned(index: number): void {
-    this.pinned = this.moveClass("ilw-pinned", this.pinned, index);
-  }
-
-  private moveClass(className: string, from: number, to: number): number {
-    if (from === to) return to;
-    this.cells[from]?.classList.remove(className);
-    const cell = this.cells[to];
-    cell?.classList.add(className);
-    return cell ? to : -1;
+    this.pinned = moveMark(this.cells, "ilw-pinned", this.pinned, index);
   }
 }

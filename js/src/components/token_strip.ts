@@ -2,7 +2,7 @@
  * The token strip: one span per token. Hovering previews a token, clicking pins it.
  * Token text is data: it is set with `textContent` only.
  */
-import { h, tokenIndexAt } from "../lib/dom";
+import { h, moveMark, tokenIndexAt } from "../lib/dom";
 import { visibleToken } from "../lib/token_text";
 
 export interface TokenStripCallbacks {
@@ -55,18 +55,10 @@ export class TokenStrip {
   }
 
   setHover(index: number): void {
-    this.hover = this.moveClass("ilw-hover", this.hover, index);
+    this.hover = moveMark(this.spans, "ilw-hover", this.hover, index);
   }
 
   setPinned(index: number): void {
-    this.pinned = this.moveClass("ilw-pinned", this.pinned, index);
-  }
-
-  private moveClass(className: string, from: number, to: number): number {
-    if (from === to) return to;
-    this.spans[from]?.classList.remove(className);
-    const span = this.spans[to];
-    span?.classList.add(className);
-    return span ? to : -1;
+    this.pinned = moveMark(this.spans, "ilw-pinned", this.pinned, index);
   }
 }

@@ -74,3 +74,13 @@ export function setOptions(
   }
   select.value = current;
 }
+
+/** Move `className` from element `from` to element `to` of `elements` (one marked at a time); the new
+ * index, or -1 when `to` is no element. */
+export function moveMark(elements: readonly Element[], className: string, from: number, to: number): number {
+  if (from === to) return to;
+  elements[from]?.classList.remove(className);
+  const element = elements[to];
+  element?.classList.add(className);
+  return element ? to : -1;
+}
