@@ -12,17 +12,16 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-import numpy as np
 import traitlets
 
-from ..analysis.attribution import METHODS, Attribution, Faithfulness, attribute
+from ..analysis.attribution import METHODS, Attribution, attribute
 from ..errors import InputError
 from ..models import ModelHandle, load_model
 from ..progress import steps as progress_steps
 from .live import LiveWidget
 from .static_html import StaticExport
 from .view_support import static_asset
-from .wire import to_wire
+from .wire import attribution_wire
 
 #: The baselines the view offers in its menu (a text of the same token length works from Python).
 VIEW_BASELINES = ("zero", "pad")
@@ -160,24 +159,8 @@ class AttributionView(StaticExport, LiveWidget):
         layer, completeness_error, warning, scores: float32 [n], attributed: uint8 [n], faithfulness}``;
         ``faithfulness`` is ``{fractions, deletion, insertion, random_deletion, random_insertion: float32
         [points], deletion_area, insertion_area, random_deletion_area, random_insertion_area}`` or None."""
-        result = self._attribution(key)
-        method, target, foil, baseline = key
-        return {
-            "method": method,
-            "target_token": target,
-            "foil": foil,
-            "baseline": baseline,
-            "target": result.target,
-            "value": result.value,
-            "baseline_value": result.baseline_value,
-            "steps": result.steps,
-            "layer": result.layer,
-            "completeness_error": result.completeness_error,
-            "warning": result.warning,
-            "scores": to_wire(result.scores, "float32"),
-            "attributed": to_wire(result.attributed, "uint8"),
-            "faithfulness": None if result.faithfulness is None else _faithfulness_payload(result.faithfulness),
-        }
+        _, target, foil, baseline = key  # the requested baseline: a text stays a text (the result says "text")
+        return {**attribution_wire(self._attribution(key)), "target_token": target, "foil": foil, "baseline": baseline}
 
 
 def _check_methods(methods: Sequence[str]) -> None:
@@ -185,12 +168,3 @@ def _check_methods(methods: Sequence[str]) -> None:
         raise InputError(
             f"methods must be a non-empty list of distinct names from {', '.join(METHODS)}; got {list(methods)!r}."
         )
-
-
-def _faithfulness_payload(f: Faithfulness) -> dict[str, Any]:
-    curves = {name: to_wire(np.asarray(getattr(f, name)), "float32") for name in _CURVES}
-    areas = {f"{name}_area": getattr(f, f"{name}_area") for name in _CURVES[1:]}
-    return {**curves, **areas}
-
-
-_CURVES = ("fractions", "deletion", "insertion", "random_deletion", "random_insertion")

@@ -26,7 +26,7 @@ from ..models import ModelHandle, load_model
 from .live import LiveWidget
 from .static_html import StaticExport
 from .view_support import static_asset
-from .wire import quantise_unit, to_wire
+from .wire import attribution_wire, quantise_unit, to_wire
 
 #: Bins of a head's attention row in the step grid.
 ROW_BINS = 64
@@ -258,29 +258,5 @@ class GenerationTracer(StaticExport, LiveWidget):
 
 
 def _attribution_wire(result: Attribution, step: int, target: str, foil: str) -> dict[str, Any]:
-    """``_attribution``: the scores ``float32 [context]`` with what the legend says about them."""
-    faithfulness = result.faithfulness
-    return {
-        "step": step,
-        "method": result.method,
-        "target_kind": target,
-        "foil": foil,
-        "target": result.target,
-        "scores": to_wire(result.scores, "float32"),
-        "attributed": to_wire(result.attributed, "uint8"),
-        "value": result.value,
-        "baseline_value": result.baseline_value,
-        "baseline": result.baseline,
-        "steps": result.steps,
-        "layer": result.layer,
-        "completeness_error": result.completeness_error,
-        "warning": result.warning,
-        "faithfulness": None
-        if faithfulness is None
-        else {
-            "deletion_area": faithfulness.deletion_area,
-            "insertion_area": faithfulness.insertion_area,
-            "random_deletion_area": faithfulness.random_deletion_area,
-            "random_insertion_area": faithfulness.random_insertion_area,
-        },
-    }
+    """``_attribution``: the scores ``float32 [context]`` with what the legend says about them (areas, no curves)."""
+    return {**attribution_wire(result, curves=False), "step": step, "target_kind": target, "foil": foil}

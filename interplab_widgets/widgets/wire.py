@@ -35,3 +35,33 @@ def quantise_unit(values: np.ndarray, ndim: int = 2) -> np.ndarray:
     axes = tuple(range(-ndim, 0))
     scale = values.max(axis=axes, keepdims=True)
     return np.rint(values / np.where(scale > 0, scale, 1.0) * 255).astype(np.uint8)
+
+
+FAITHFULNESS_CURVES = ("fractions", "deletion", "insertion", "random_deletion", "random_insertion")
+
+
+def attribution_wire(result: Any, *, curves: bool = True) -> dict[str, Any]:
+    """An :class:`~interplab_widgets.analysis.Attribution` as both attribution views receive it: ``{method,
+    target, value, baseline_value, baseline, steps, layer, completeness_error, warning, scores: float32 [n],
+    attributed: uint8 [n], faithfulness}``; ``faithfulness`` is None or the four areas
+    (``deletion_area`` …) and, with ``curves``, the curves ``float32 [points]`` (``fractions``, ``deletion`` …)."""
+    f = result.faithfulness
+    faithfulness = None
+    if f is not None:
+        faithfulness = {f"{name}_area": getattr(f, f"{name}_area") for name in FAITHFULNESS_CURVES[1:]}
+        if curves:
+            faithfulness |= {name: to_wire(np.asarray(getattr(f, name)), "float32") for name in FAITHFULNESS_CURVES}
+    return {
+        "method": result.method,
+        "target": result.target,
+        "value": result.value,
+        "baseline_value": result.baseline_value,
+        "baseline": result.baseline,
+        "steps": result.steps,
+        "layer": result.layer,
+        "completeness_error": result.completeness_error,
+        "warning": result.warning,
+        "scores": to_wire(result.scores, "float32"),
+        "attributed": to_wire(result.attributed, "uint8"),
+        "faithfulness": faithfulness,
+    }
