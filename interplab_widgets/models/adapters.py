@@ -44,6 +44,14 @@ class ArchitectureAdapter:
     concatenated heads back to ``d_model``) and ``mlp`` from one block; ``final_norm``
     from ``model.base_model``. ``attention_norm=None`` means the attention reads
     the block's input directly (post-norm encoders such as BERT).
+
+    For circuits (``analysis/circuits.py``), which give every head its own query, key and value
+    input, a family also names ``mlp_norm`` (the norm in front of the MLP; ``None`` where a block's
+    outputs are not simply added to the residual stream, e.g. post-norm encoders and Gemma 2's
+    post-attention norms), ``qkv`` (the projections that form queries, keys and values) and
+    ``qkv_layout``: how their output columns are grouped by head — ``"separate"`` (one projection
+    each, heads contiguous), ``"stacked"`` (one projection, all queries then all keys then all
+    values: GPT-2) or ``"interleaved"`` (one projection, per head its query, key and value: GPT-NeoX).
     """
 
     family: str
@@ -56,6 +64,9 @@ class ArchitectureAdapter:
     final_norm: str | None
     attention_output: str
     rotary: bool = False
+    mlp_norm: str | None = None
+    qkv: tuple[str, ...] = ()
+    qkv_layout: str = "separate"
     examples: tuple[str, ...] = field(default=())
 
     def block_list(self, model: nn.Module) -> nn.ModuleList:
@@ -146,6 +157,9 @@ register_adapter(
         mlp="mlp",
         final_norm="ln_f",
         attention_output="attn.c_proj",
+        mlp_norm="ln_2",
+        qkv=("attn.c_attn",),
+        qkv_layout="stacked",
         examples=("openai-community/gpt2", "distilbert/distilgpt2"),
     )
 )
@@ -161,6 +175,8 @@ register_adapter(
         final_norm="norm",
         attention_output="self_attn.o_proj",
         rotary=True,
+        mlp_norm="post_attention_layernorm",
+        qkv=("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"),
         examples=("HuggingFaceTB/SmolLM2-135M-Instruct", "Qwen/Qwen2.5-0.5B", "mistralai/Mistral-7B-v0.1"),
     )
 )
@@ -176,13 +192,33 @@ register_adapter(
         final_norm="final_layer_norm",
         attention_output="attention.dense",
         rotary=True,
+        mlp_norm="post_attention_layernorm",
+        qkv=("attention.query_key_value",),
+        qkv_layout="interleaved",
         examples=("EleutherAI/pythia-70m",),
     )
 )
 register_adapter(
     ArchitectureAdapter(
         family="gemma",
-        model_types=("gemma", "gemma2"),
+        model_types=("gemma",),
+        is_causal=True,
+        blocks="layers",
+        attention="self_attn",
+        attention_norm="input_layernorm",
+        mlp="mlp",
+        final_norm="norm",
+        attention_output="self_attn.o_proj",
+        rotary=True,
+        mlp_norm="post_attention_layernorm",
+        qkv=("self_attn.q_proj", "self_attn.k_proj", "self_attn.v_proj"),
+        examples=("google/gemma-7b",),
+    )
+)
+register_adapter(  # post-attention and post-MLP norms: a block's outputs are normed before they are added
+    ArchitectureAdapter(
+        family="gemma2",
+        model_types=("gemma2",),
         is_causal=True,
         blocks="layers",
         attention="self_attn",

@@ -1,0 +1,770 @@
+"""Circuits: which paths between components carry a behaviour, edge by edge, and how faithful a circuit is.
+
+The graph is the one of edge attribution patching (Syed et al. 2023; Hanna et al. 2024, ``hannamw/EAP-IG``).
+*Upstream nodes* are what is added to the residual stream: the input embeddings, every head's output (its
+slice of the attention output projection) and every MLP's output. *Downstream inputs* are what reads it:
+every head's query input, every key/value group's key and value inputs (with grouped-query attention the
+heads of a group share one key and one value projection, so the group is the node that reads them), every
+MLP's input and the logits. An *edge* is one upstream node's contribution to one later downstream input.
+
+Because the residual stream is a sum, a downstream input can be given its own mix of contributions. In an
+*edge run* (:class:`_EdgeRun`) each head's query, key and value are recomputed from its own copy of the
+residual, through the block's own norm and that head's rows of the model's own projections, and handed to
+the model's own attention code (rotary embeddings, masks and grouped-query attention run unchanged). The
+same run gives each copy its gradient (for scoring) or its own corrupted edges (for evaluating circuits).
+
+Scores estimate ``m(clean) − m(clean with the edge alone corrupted)`` for a metric ``m`` (default: the logit
+difference of each pair's answers): ``(a_u^clean − a_u^corrupted) · ∂m/∂x_v``, summed over positions and
+averaged over pairs. EAP takes the gradient on the clean run; EAP-IG averages it over inputs whose
+embeddings lie on the straight path from the corrupted to the clean prompt (midpoint rule, ``steps`` points).
+A circuit is evaluated by edge patching: every edge outside it carries its corrupted contribution.
+"""
+
+from __future__ import annotations
+
+import heapq
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+import torch
+
+from ..capture.runner import last_token_logits, tokenize
+from ..errors import InputError
+from ..models.adapters import get_submodule
+from ..progress import steps as progress_steps
+from .attribution import _frozen, quadrature
+from .patching import single_token_id
+
+if TYPE_CHECKING:
+    from ..models.handle import ModelHandle
+
+METHODS = ("eap", "eap-ig")
+SELECTIONS = ("topn", "greedy")
+DEFAULT_MAX_BYTES = 2 * 2**30
+
+Metric = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
+"""``(logits [b, vocab], answers [b], contrasts [b]) -> [b]``: one number per pair."""
+
+
+def logit_difference(logits: torch.Tensor, answers: torch.Tensor, contrasts: torch.Tensor) -> torch.Tensor:
+    """``logit(answer) − logit(contrast)`` per row: the default metric."""
+    rows = torch.arange(len(logits), device=logits.device)
+    return logits[rows, answers] - logits[rows, contrasts]
+
+
+@dataclass(frozen=True)
+class CircuitGraph:
+    """The nodes and edges of a model's graph, in a fixed order.
+
+    Upstream nodes: ``input``, then per layer ``a{l}.h{h}`` for every head and ``m{l}``. Downstream inputs: per
+    layer ``a{l}.h{h}<q>`` for every head, ``a{l}.g{g}<k>`` and ``a{l}.g{g}<v>`` for every key/value group,
+    ``m{l}``, then ``logits``. An upstream node feeds every downstream input after it: heads of layer ``l`` read
+    nodes of layers ``< l``; the MLP of layer ``l`` also reads that layer's heads unless the block is parallel
+    (GPT-NeoX's ``use_parallel_residual``: attention and MLP read the same residual).
+    """
+
+    n_layers: int
+    n_heads: int
+    n_kv_heads: int
+    parallel_mlp: bool = False
+
+    @property
+    def group_size(self) -> int:
+        return self.n_heads // self.n_kv_heads
+
+    @property
+    def n_attention_inputs(self) -> int:
+        """Downstream inputs of one layer's attention: a query per head, a key and a value per group."""
+        return self.n_heads + 2 * self.n_kv_heads
+
+    @property
+    def n_upstream(self) -> int:
+        return 1 + self.n_layers * (self.n_heads + 1)
+
+    @property
+    def n_downstream(self) -> int:
+        return self.n_layers * (self.n_attention_inputs + 1) + 1
+
+    def head_node(self, layer: int, head: int) -> int:
+        return 1 + layer * (self.n_heads + 1) + head
+
+    def mlp_node(self, layer: int) -> int:
+        return 1 + layer * (self.n_heads + 1) + self.n_heads
+
+    def attention_inputs(self, layer: int) -> range:
+        """Downstream indices of layer ``layer``'s query inputs (by head), then key, then value inputs (by group)."""
+        start = layer * (self.n_attention_inputs + 1)
+        return range(start, start + self.n_attention_inputs)
+
+    def mlp_input(self, layer: int) -> int:
+        return layer * (self.n_attention_inputs + 1) + self.n_attention_inputs
+
+    @property
+    def logits_input(self) -> int:
+        return self.n_downstream - 1
+
+    @property
+    def upstream_names(self) -> list[str]:
+        names = ["input"]
+        for layer in range(self.n_layers):
+            names += [f"a{layer}.h{h}" for h in range(self.n_heads)] + [f"m{layer}"]
+        return names
+
+    @property
+    def downstream_names(self) -> list[str]:
+        names: list[str] = []
+        for layer in range(self.n_layers):
+            names += [f"a{layer}.h{h}<q>" for h in range(self.n_heads)]
+            names += [f"a{layer}.g{g}<{kind}>" for kind in "kv" for g in range(self.n_kv_heads)]
+            names.append(f"m{layer}")
+        return names + ["logits"]
+
+    def n_before(self) -> np.ndarray:
+        """``[n_downstream]``: how many upstream nodes (a prefix of their order) feed each downstream input."""
+        counts = np.empty(self.n_downstream, dtype=np.int64)
+        for layer in range(self.n_layers):
+            counts[list(self.attention_inputs(layer))] = self.head_node(layer, 0)
+            counts[self.mlp_input(layer)] = self.head_node(layer, 0) + (0 if self.parallel_mlp else self.n_heads)
+        counts[self.logits_input] = self.n_upstream
+        return counts
+
+    def valid(self) -> np.ndarray:
+        """``[n_upstream, n_downstream]`` bool: which pairs are edges."""
+        return np.arange(self.n_upstream)[:, None] < self.n_before()[None, :]
+
+    @property
+    def n_edges(self) -> int:
+        return int(self.n_before().sum())
+
+    def inputs_of(self, node: int) -> list[int]:
+        """The downstream inputs through which upstream ``node`` reads the residual (none for ``input``)."""
+        if node == 0:
+            return []
+        layer, slot = divmod(node - 1, self.n_heads + 1)
+        if slot == self.n_heads:
+            return [self.mlp_input(layer)]
+        start = self.attention_inputs(layer).start
+        group = slot // self.group_size
+        return [start + slot, start + self.n_heads + group, start + self.n_heads + self.n_kv_heads + group]
+
+    def node_of(self, downstream: int) -> tuple[int | None, int | None]:
+        """``(layer, head)`` of the component a downstream input belongs to; ``head=None`` for an MLP or a
+        key/value group, ``(None, None)`` for the logits."""
+        if downstream == self.logits_input:
+            return None, None
+        layer, slot = divmod(downstream, self.n_attention_inputs + 1)
+        return layer, (slot if slot < self.n_heads else None)
+
+
+def graph_for(handle: ModelHandle) -> CircuitGraph:
+    """The graph of ``handle``'s model, or a clear error for the families whose blocks are not additive."""
+    adapter = handle.adapter
+    if not handle.is_causal:
+        raise InputError(
+            f"Circuits explain next-token predictions; {handle.name} is an encoder ({handle.family}). "
+            "Use a causal LM such as load_model('smollm2-135m')."
+        )
+    if adapter.mlp_norm is None or not adapter.qkv:
+        raise InputError(
+            f"Circuits need blocks whose attention and MLP outputs are added to the residual stream as they are; "
+            f"{handle.name} ({handle.family}) norms them first, so a head's contribution is not an edge. "
+            "Supported: gpt2, llama (mistral, qwen2, qwen3), gpt_neox, gemma."
+        )
+    parallel = bool(getattr(handle.config, "use_parallel_residual", False))
+    return CircuitGraph(handle.n_layers, handle.n_heads, handle.n_kv_heads, parallel)
+
+
+class CircuitTask:
+    """A behaviour as many clean/corrupted prompt pairs (each pair of equal token length) and a metric.
+
+    Args:
+        model: anything :func:`interplab_widgets.load_model` takes; a causal LM.
+        clean: the prompts on which the model shows the behaviour.
+        corrupted: one prompt per clean prompt, with the same number of tokens, on which it does not.
+        answers: per pair the token whose logit the metric reads (one token each, e.g. ``" Mary"``); by
+            default the clean prompt's top prediction.
+        contrasts: per pair the other token of the logit difference; by default the corrupted prompt's top
+            prediction.
+        metric: instead of the logit difference, ``(logits [b, vocab], answers [b], contrasts [b]) -> [b]``.
+    """
+
+    def __init__(
+        self,
+        model: Any,
+        clean: Sequence[str],
+        corrupted: Sequence[str],
+        *,
+        answers: Sequence[str | int] | None = None,
+        contrasts: Sequence[str | int] | None = None,
+        metric: Metric | None = None,
+    ) -> None:
+        from ..models import load_model
+
+        self.handle: ModelHandle = load_model(model)
+        self.graph = graph_for(self.handle)
+        if isinstance(clean, str) or isinstance(corrupted, str):
+            raise InputError("clean and corrupted are lists of prompts (one pair per item): wrap a single prompt in [].")
+        self.clean, self.corrupted = list(clean), list(corrupted)
+        if not self.clean or len(self.clean) != len(self.corrupted):
+            raise InputError(
+                f"Give one corrupted prompt per clean prompt: got {len(self.clean)} clean and "
+                f"{len(self.corrupted)} corrupted."
+            )
+        for name, given in (("answers", answers), ("contrasts", contrasts)):
+            if given is not None and (isinstance(given, str) or len(given) != len(self.clean)):
+                raise InputError(f"{name} needs one token per pair ({len(self.clean)}); got {given!r}.")
+        self.metric = metric or logit_difference
+        ids = []
+        for index, (a, b) in enumerate(zip(self.clean, self.corrupted)):
+            clean_tokens, corrupted_tokens = tokenize(self.handle, a), tokenize(self.handle, b)
+            if len(clean_tokens) != len(corrupted_tokens):
+                raise InputError(
+                    f"Pair {index}: edges are compared position by position, so both prompts need the same number "
+                    f"of tokens; clean has {len(clean_tokens)} {[t.text for t in clean_tokens]}, corrupted has "
+                    f"{len(corrupted_tokens)} {[t.text for t in corrupted_tokens]}. Reword one of them."
+                )
+            ids.append(([t.id for t in clean_tokens], [t.id for t in corrupted_tokens]))
+        self.clean_ids = [torch.tensor(c) for c, _ in ids]
+        self.corrupted_ids = [torch.tensor(c) for _, c in ids]
+        self.answers = self._tokens(answers, "answers", self.clean_ids)
+        self.contrasts = self._tokens(contrasts, "contrasts", self.corrupted_ids)
+        self.clean_metric = self._mean_metric(self.clean_ids)
+        self.corrupted_metric = self._mean_metric(self.corrupted_ids)
+        if abs(self.clean_metric - self.corrupted_metric) < 1e-6:
+            raise InputError(
+                f"The metric is {self.clean_metric:.4g} on the clean and on the corrupted prompts, so faithfulness "
+                "cannot be normalised. Choose pairs on which the model behaves differently."
+            )
+
+    def __len__(self) -> int:
+        return len(self.clean)
+
+    def decode(self, token_id: int) -> str:
+        return self.handle.tokenizer.decode([int(token_id)])
+
+    def batches(self, rows: Callable[[int], int]) -> list[list[int]]:
+        """Pair indices in batches of equal token length, each at most ``rows(length)`` pairs."""
+        by_length: dict[int, list[int]] = {}
+        for index, ids in enumerate(self.clean_ids):
+            by_length.setdefault(len(ids), []).append(index)
+        batches = []
+        for length, members in by_length.items():
+            size = rows(length)
+            batches += [members[i : i + size] for i in range(0, len(members), size)]
+        return batches
+
+    def stack(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
+        """``(clean ids, corrupted ids, answers, contrasts)`` of a batch, on the model's device."""
+        device = self.handle.device
+        return (
+            torch.stack([self.clean_ids[i] for i in indices]).to(device),
+            torch.stack([self.corrupted_ids[i] for i in indices]).to(device),
+            self.answers[list(indices)].to(device),
+            self.contrasts[list(indices)].to(device),
+        )
+
+    def _tokens(self, given: Sequence[str | int] | None, name: str, prompts: list[torch.Tensor]) -> torch.Tensor:
+        if given is not None:
+            return torch.tensor([single_token_id(self.handle, token, name) for token in given])
+        return torch.tensor([int(last_token_logits(self.handle, ids[None])[0].argmax()) for ids in prompts])
+
+    def _mean_metric(self, prompts: list[torch.Tensor]) -> float:
+        values = [
+            float(self.metric(last_token_logits(self.handle, ids[None]).float(), self.answers[[i]], self.contrasts[[i]])[0])
+            for i, ids in enumerate(prompts)
+        ]
+        return float(np.mean(values))
+
+
+def _column_groups(layout: str, graph: CircuitGraph, n_projections: int) -> list[list[int]]:
+    """Per projection of ``qkv``, the local downstream input (0 … n_attention_inputs − 1) that each of its
+    ``head_dim``-wide column groups is computed from."""
+    h, kv = graph.n_heads, graph.n_kv_heads
+    queries, keys, values = list(range(h)), [h + g for g in range(kv)], [h + kv + g for g in range(kv)]
+    if layout == "separate" and n_projections == 3:
+        return [queries, keys, values]
+    if layout == "stacked":
+        return [queries + keys + values]
+    if layout == "interleaved" and kv == h:
+        return [[j for head in range(h) for j in (queries[head], keys[head], values[head])]]
+    raise InputError(f"qkv_layout {layout!r} with {n_projections} projection(s) is not a layout circuits know.")
+
+
+def _grouped_weight(projection: torch.nn.Module, groups: int) -> tuple[torch.Tensor, torch.Tensor | None]:
+    """A projection's weight as ``[groups, head_dim, d_in]`` and its bias as ``[groups, head_dim]``."""
+    weight = projection.weight
+    matrix = weight if isinstance(projection, torch.nn.Linear) else weight.T  # GPT-2's Conv1D is transposed
+    bias = getattr(projection, "bias", None)
+    return matrix.reshape(groups, -1, matrix.shape[-1]), None if bias is None else bias.reshape(groups, -1)
+
+
+class _EdgeRun:
+    """Hooks for one forward pass over a batch in which every downstream input reads its own residual copy.
+
+    ``record``: keep every upstream node's output ``acts [b, n, n_upstream, d]``. ``corrupted`` + ``corrupt``
+    (``[b, n_upstream, n_downstream]`` 0/1): give the marked edges the corrupted run's contribution.
+    ``gradients``: make every copy a tensor of the autograd graph and keep ``∂m/∂x_v`` in
+    ``grads [b, n, n_downstream, d]`` after the backward.
+    """
+
+    def __init__(
+        self,
+        handle: ModelHandle,
+        graph: CircuitGraph,
+        *,
+        record: bool = False,
+        corrupted: torch.Tensor | None = None,
+        corrupt: torch.Tensor | None = None,
+        gradients: bool = False,
+    ) -> None:
+        self.handle, self.graph = handle, graph
+        self.record, self.corrupted, self.corrupt, self.gradients = record, corrupted, corrupt, gradients
+        self.split = gradients or corrupt is not None
+        self.acts: torch.Tensor | None = None
+        self.grads: torch.Tensor | None = None
+        self.n_before = graph.n_before()
+        self._normed: torch.Tensor | None = None
+
+    @contextmanager
+    def installed(self) -> Iterator[_EdgeRun]:
+        adapter, model, graph = self.handle.adapter, self.handle.model, self.graph
+        blocks = adapter.block_list(model)
+        hooks = [blocks[0].register_forward_pre_hook(self._on_embeddings, with_kwargs=True)]
+        try:
+            for layer, block in enumerate(blocks):
+                inputs = list(graph.attention_inputs(layer))
+                projections = [get_submodule(block, path) for path in adapter.qkv]
+                groups = _column_groups(adapter.qkv_layout, graph, len(projections))
+                hooks.append(
+                    get_submodule(block, adapter.attention_norm).register_forward_hook(self._on_attention_norm(inputs))
+                )
+                for projection, columns in zip(projections, groups):
+                    hooks.append(projection.register_forward_hook(self._on_projection(columns)))
+                output = get_submodule(block, adapter.attention_output)
+                weights = adapter.output_weights(block, graph.n_heads)
+                hooks.append(output.register_forward_pre_hook(self._on_heads(layer, weights)))
+                hooks.append(
+                    get_submodule(block, adapter.mlp_norm).register_forward_pre_hook(
+                        self._on_residual([graph.mlp_input(layer)])
+                    )
+                )
+                hooks.append(get_submodule(block, adapter.mlp).register_forward_hook(self._on_mlp(layer)))
+            final = adapter.final_norm_module(model)
+            hooks.append(final.register_forward_pre_hook(self._on_residual([graph.logits_input])))
+            yield self
+        finally:
+            for hook in hooks:
+                hook.remove()
+
+    # -- the residual copies ------------------------------------------------------------
+
+    def _copies(self, residual: torch.Tensor, inputs: list[int]) -> torch.Tensor:
+        """``[len(inputs), b, n, d]``: the residual as each input reads it (minus its corrupted edges)."""
+        copies = residual.unsqueeze(0).expand(len(inputs), *residual.shape)
+        if self.corrupt is not None:
+            before = int(self.n_before[inputs[0]])
+            assert self.acts is not None and self.corrupted is not None
+            difference = self.acts[:, :, :before] - self.corrupted[:, :, :before]
+            copies = copies - torch.einsum("buj,bpud->jbpd", self.corrupt[:, :before, inputs], difference)
+        if self.gradients:
+            copies = copies.clone()
+            copies.register_hook(self._keep_gradient(inputs))
+        return copies
+
+    def _keep_gradient(self, inputs: list[int]):
+        def hook(gradient: torch.Tensor) -> None:
+            if self.grads is None:
+                b, n, d = gradient.shape[1:]
+                self.grads = torch.zeros(b, n, self.graph.n_downstream, d, dtype=torch.float32, device=gradient.device)
+            self.grads[:, :, inputs] = gradient.permute(1, 2, 0, 3).float()
+
+        return hook
+
+    def _on_attention_norm(self, inputs: list[int]):
+        def hook(module, args, output):
+            self._normed = module.forward(self._copies(args[0], inputs)) if self.split else None
+
+        return hook
+
+    def _on_projection(self, columns: list[int]):
+        def hook(module, args, output):
+            if self._normed is None:
+                return None
+            weight, bias = _grouped_weight(module, len(columns))
+            out = torch.einsum("gbpd,ged->bpge", self._normed[columns], weight)
+            if bias is not None:
+                out = out + bias
+            return out.reshape(*out.shape[:2], -1).to(output.dtype)
+
+        return hook
+
+    def _on_residual(self, inputs: list[int]):
+        def hook(module, args):
+            if not self.split:
+                return None
+            return (self._copies(args[0], inputs)[0], *args[1:])
+
+        return hook
+
+    # -- the upstream outputs -----------------------------------------------------------
+
+    def _store(self, nodes: slice | int, value: torch.Tensor) -> None:
+        if not (self.record or self.corrupt is not None):
+            return
+        if self.acts is None:
+            b, n, d = value.shape[0], value.shape[1], value.shape[-1]
+            self.acts = torch.zeros(b, n, self.graph.n_upstream, d, dtype=torch.float32, device=value.device)
+        self.acts[:, :, nodes] = value.detach().float()
+
+    def _on_embeddings(self, module, args, kwargs):
+        self._store(0, args[0] if args else kwargs["hidden_states"])
+
+    def _on_heads(self, layer: int, weights: torch.Tensor):
+        start = self.graph.head_node(layer, 0)
+
+        def hook(module, args):
+            z = args[0]
+            per_head = torch.einsum("bphe,hed->bphd", z.reshape(*z.shape[:2], self.graph.n_heads, -1), weights)
+            self._store(slice(start, start + self.graph.n_heads), per_head)
+
+        return hook
+
+    def _on_mlp(self, layer: int):
+        def hook(module, args, output):
+            self._store(self.graph.mlp_node(layer), output[0] if isinstance(output, tuple) else output)
+
+        return hook
+
+
+class _Passes:
+    """Forward and backward passes of edge runs over a task's batches, within a memory budget."""
+
+    def __init__(self, task: CircuitTask, max_bytes: int) -> None:
+        self.task, self.handle, self.graph, self.max_bytes = task, task.handle, task.graph, max_bytes
+
+    def rows(self, n: int, gradients: bool) -> int:
+        """Pairs of ``n`` tokens one batch may hold: two ``[n, nodes, d]`` buffers of upstream outputs and one
+        of gradients per pair, the copies each layer keeps for the backward (``n_attention_inputs`` residual
+        copies and their norms) and the model's own activations (as attribution's runner counts them)."""
+        h, g = self.handle, self.graph
+        d_ff = getattr(h.config, "intermediate_size", 4 * h.d_model)
+        nodes = 2 * g.n_upstream + (g.n_downstream if gradients else 0)
+        per_layer = (16 + 4 * g.n_attention_inputs) * h.d_model if gradients else 4 * d_ff + 8 * h.d_model
+        per_row = 4 * n * (nodes * h.d_model + h.n_layers * per_layer + 2 * g.n_attention_inputs * h.d_model)
+        per_row += 4 * 2 * h.n_heads * n * n
+        if per_row > self.max_bytes:
+            raise InputError(
+                f"One pair of {n} tokens needs about {per_row / 2**30:.2f} GiB for an edge run, above max_bytes="
+                f"{self.max_bytes / 2**30:.1f} GiB: use shorter prompts or raise max_bytes."
+            )
+        return max(1, self.max_bytes // per_row)
+
+    def batches(self, gradients: bool) -> list[list[int]]:
+        return self.task.batches(lambda n: self.rows(n, gradients))
+
+    def forward(self, run: _EdgeRun, ids: torch.Tensor | None = None, embeds: torch.Tensor | None = None):
+        """The last position's logits ``[b, vocab]`` of an edge run."""
+        with run.installed():
+            output = self.handle.model(input_ids=ids, inputs_embeds=embeds, use_cache=False, logits_to_keep=1)
+        return output.logits[:, -1].float()
+
+    def upstream(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every upstream node's output ``[b, n, n_upstream, d]`` and the logits, no gradients."""
+        run = _EdgeRun(self.handle, self.graph, record=True)
+        with torch.no_grad():
+            logits = self.forward(run, ids)
+        assert run.acts is not None
+        return run.acts, logits
+
+    def gradients(self, embeds: torch.Tensor, answers, contrasts, record: bool = False) -> _EdgeRun:
+        """An edge run on ``embeds`` and its backward: ``run.grads`` holds ∂(Σ metric)/∂x_v."""
+        run = _EdgeRun(self.handle, self.graph, record=record, gradients=True)
+        with _frozen(self.handle), torch.enable_grad():
+            points = embeds.detach().clone().requires_grad_(True)
+            self.task.metric(self.forward(run, embeds=points), answers, contrasts).sum().backward()
+        return run
+
+    def patched(self, ids, corrupted: torch.Tensor, corrupt: torch.Tensor, answers, contrasts) -> torch.Tensor:
+        """The metric per row ``[b]`` of the clean ``ids`` with the edges marked in ``corrupt`` corrupted."""
+        run = _EdgeRun(self.handle, self.graph, corrupted=corrupted, corrupt=corrupt)
+        with torch.no_grad():
+            return self.task.metric(self.forward(run, ids), answers, contrasts).float().cpu()
+
+    def embed(self, ids: torch.Tensor) -> torch.Tensor:
+        with torch.no_grad():
+            return self.handle.model.get_input_embeddings()(ids)
+
+
+@dataclass(frozen=True)
+class Edge:
+    """One edge and its score (see the module docstring for what a score estimates)."""
+
+    upstream: str
+    downstream: str
+    score: float
+    index: tuple[int, int]
+
+
+@dataclass(frozen=True)
+class CircuitResult:
+    """Edge scores over a task and the faithfulness of circuits of every size on a log-spaced curve.
+
+    ``scores [n_upstream, n_downstream]`` (0 where there is no edge); ``sizes`` / ``faithfulness``: the curve,
+    ``(m(circuit) − m(corrupted)) / (m(clean) − m(corrupted))`` with every edge outside a circuit of ``size``
+    edges (chosen by ``selection``) given its corrupted contribution; ``circuit_metric``: m(circuit), the mean
+    metric over pairs.
+    """
+
+    graph: CircuitGraph
+    method: str
+    steps: int
+    scores: np.ndarray
+    clean_metric: float
+    corrupted_metric: float
+    selection: str = "topn"
+    sizes: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.int64))
+    faithfulness: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    circuit_metric: np.ndarray = field(default_factory=lambda: np.zeros(0))
+    n_pairs: int = 0
+    prompts: dict[str, list] = field(default_factory=dict)
+
+    def edges(self, n: int | None = None) -> list[Edge]:
+        """Edges by decreasing |score| (the first ``n``)."""
+        up, down = self.graph.upstream_names, self.graph.downstream_names
+        order = edge_order(self.scores, self.graph)[: n if n is not None else None]
+        return [Edge(up[u], down[v], float(self.scores[u, v]), (int(u), int(v))) for u, v in order]
+
+    def circuit(self, n: int) -> np.ndarray:
+        """``[n_upstream, n_downstream]`` bool: the ``n`` edges of this result's selection."""
+        return select_circuit(self.scores, self.graph, n, self.selection)
+
+    def size_for(self, target: float = 0.8) -> int | None:
+        """The smallest size on the curve whose faithfulness reaches ``target`` (``None`` if none does)."""
+        reached = np.flatnonzero(self.faithfulness >= target)
+        return int(self.sizes[reached[0]]) if len(reached) else None
+
+    def nodes(self, n: int) -> list[str]:
+        """The components (upstream names) a circuit of ``n`` edges touches, in graph order."""
+        return [self.graph.upstream_names[u] for u in np.flatnonzero(self.circuit(n).any(axis=1))]
+
+    def to_json(self) -> dict[str, Any]:
+        """Nodes, edges with scores, the curve and the task's prompts, as plain JSON types."""
+        return {
+            "method": self.method,
+            "steps": self.steps,
+            "selection": self.selection,
+            "graph": {
+                "n_layers": self.graph.n_layers,
+                "n_heads": self.graph.n_heads,
+                "n_kv_heads": self.graph.n_kv_heads,
+                "parallel_mlp": self.graph.parallel_mlp,
+                "upstream": self.graph.upstream_names,
+                "downstream": self.graph.downstream_names,
+            },
+            "edges": [{"upstream": e.upstream, "downstream": e.downstream, "score": e.score} for e in self.edges()],
+            "clean_metric": self.clean_metric,
+            "corrupted_metric": self.corrupted_metric,
+            "curve": {
+                "sizes": self.sizes.tolist(),
+                "faithfulness": self.faithfulness.tolist(),
+                "circuit_metric": self.circuit_metric.tolist(),
+            },
+            "n_pairs": self.n_pairs,
+            "prompts": self.prompts,
+        }
+
+
+def edge_order(scores: np.ndarray, graph: CircuitGraph) -> np.ndarray:
+    """``[n_edges, 2]`` (upstream, downstream) indices by decreasing |score| (ties in graph order)."""
+    up, down = np.nonzero(graph.valid())
+    order = np.argsort(-np.abs(scores[up, down]), kind="stable")
+    return np.stack([up[order], down[order]], axis=1)
+
+
+def select_circuit(scores: np.ndarray, graph: CircuitGraph, n: int, selection: str = "topn") -> np.ndarray:
+    """The ``n`` edges of a circuit as a bool mask ``[n_upstream, n_downstream]``.
+
+    ``topn``: the ``n`` edges of largest |score|. ``greedy``: grown from the logits down, each step adding the
+    edge of largest |score| whose downstream input belongs to a component already in the circuit, so every
+    edge lies on a path to the logits (hannamw/EAP-IG's ``greedy``).
+    """
+    if selection not in SELECTIONS:
+        raise InputError(f"selection must be one of {', '.join(map(repr, SELECTIONS))}; got {selection!r}.")
+    mask = np.zeros((graph.n_upstream, graph.n_downstream), dtype=bool)
+    n = int(max(0, min(n, graph.n_edges)))
+    if selection == "topn":
+        chosen = edge_order(scores, graph)[:n]
+        mask[chosen[:, 0], chosen[:, 1]] = True
+        return mask
+    n_before = graph.n_before()
+    heap: list[tuple[float, int, int]] = []
+    opened: set[int] = set()  # downstream inputs whose edges are candidates (a key/value group opens once)
+    reached: set[int] = set()  # upstream nodes in the circuit
+
+    def open_input(v: int) -> None:
+        if v not in opened:
+            opened.add(v)
+            for u in range(int(n_before[v])):
+                heapq.heappush(heap, (-abs(float(scores[u, v])), u, v))
+
+    open_input(graph.logits_input)
+    count = 0
+    while heap and count < n:
+        _, u, v = heapq.heappop(heap)
+        mask[u, v] = True
+        count += 1
+        if u not in reached:
+            reached.add(u)
+            for w in graph.inputs_of(u):
+                open_input(w)
+    return mask
+
+
+def edge_scores(
+    task: CircuitTask,
+    method: str = "eap-ig",
+    *,
+    steps: int = 5,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: bool = True,
+) -> np.ndarray:
+    """Every edge's score ``[n_upstream, n_downstream]`` over ``task`` by ``method`` (``"eap"``: one corrupted
+    forward and one clean forward + backward per batch; ``"eap-ig"``: ``steps`` forwards + backwards along the
+    path from corrupted to clean embeddings, plus two forwards)."""
+    if method not in METHODS:
+        raise InputError(f"method must be one of {', '.join(map(repr, METHODS))}; got {method!r}.")
+    if method == "eap-ig" and (not isinstance(steps, int) or steps < 1):
+        raise InputError(f"steps must be a positive integer for eap-ig; got {steps!r}.")
+    passes, graph = _Passes(task, max_bytes), task.graph
+    total = torch.zeros(graph.n_upstream, graph.n_downstream, dtype=torch.float64)
+    alphas, weights = quadrature(steps if method == "eap-ig" else 1, "midpoint")
+    batches = passes.batches(gradients=True)
+    with task.handle.lock:
+        for batch in progress_steps(batches, desc=f"edge scores ({method})", unit="batch", disable=not progress):
+            clean, corrupted, answers, contrasts = task.stack(batch)
+            corrupted_acts, _ = passes.upstream(corrupted)
+            if method == "eap":
+                run = passes.gradients(passes.embed(clean), answers, contrasts, record=True)
+                assert run.acts is not None and run.grads is not None
+                difference, grads = run.acts - corrupted_acts, run.grads
+            else:
+                clean_acts, _ = passes.upstream(clean)
+                difference = clean_acts - corrupted_acts
+                start, end = passes.embed(corrupted), passes.embed(clean)
+                grads = torch.zeros(0)
+                for alpha, weight in zip(alphas, weights):
+                    run = passes.gradients(start + float(alpha) * (end - start), answers, contrasts)
+                    assert run.grads is not None
+                    grads = run.grads * float(weight) + (grads if grads.numel() else 0)
+            total += torch.einsum("bpud,bpvd->uv", difference, grads).double().cpu()
+    scores = (total / len(task)).numpy().astype(np.float32)
+    scores[~graph.valid()] = 0.0
+    return scores
+
+
+def circuit_metrics(
+    task: CircuitTask,
+    circuits: Sequence[np.ndarray],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: bool = True,
+    desc: str = "circuits",
+) -> np.ndarray:
+    """The mean metric over pairs ``[len(circuits)]`` of the clean prompts with every edge outside each circuit
+    (a bool mask ``[n_upstream, n_downstream]``) given its corrupted contribution."""
+    passes, graph = _Passes(task, max_bytes), task.graph
+    sums = np.zeros(len(circuits))
+    batches = passes.batches(gradients=False)
+    valid = torch.from_numpy(graph.valid())
+    work = [(b, c) for b in range(len(batches)) for c in range(len(circuits))]
+    with task.handle.lock:
+        cached: tuple[int, torch.Tensor] = (-1, torch.zeros(0))  # the corrupted outputs of the current batch
+        for b, c in progress_steps(work, desc=desc, unit="pass", disable=not progress or len(work) < 2):
+            clean, corrupted, answers, contrasts = task.stack(batches[b])
+            if cached[0] != b:
+                cached = (b, passes.upstream(corrupted)[0])
+            outside = (valid & ~torch.from_numpy(np.asarray(circuits[c], dtype=bool))).float()
+            corrupt = outside.to(clean.device).expand(len(clean), -1, -1)
+            sums[c] += float(passes.patched(clean, cached[1], corrupt, answers, contrasts).sum())
+    return sums / len(task)
+
+
+def faithfulness_of(task: CircuitTask, metrics: np.ndarray) -> np.ndarray:
+    """``(m − m(corrupted)) / (m(clean) − m(corrupted))``."""
+    return (np.asarray(metrics) - task.corrupted_metric) / (task.clean_metric - task.corrupted_metric)
+
+
+def edge_effects(
+    task: CircuitTask,
+    edges: Sequence[tuple[int, int]],
+    *,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: bool = True,
+) -> np.ndarray:
+    """The exact effect of each edge alone, ``m(clean) − m(clean with that edge corrupted)`` (mean over pairs):
+    the oracle the scores estimate. One patched forward per edge and batch."""
+    graph = task.graph
+    circuits = []
+    for u, v in edges:
+        if not graph.valid()[u, v]:
+            raise InputError(f"({u}, {v}) is not an edge of this graph: upstream {u} does not feed input {v}.")
+        everything_but = graph.valid().copy()
+        everything_but[u, v] = False
+        circuits.append(everything_but)
+    return task.clean_metric - circuit_metrics(task, circuits, max_bytes=max_bytes, progress=progress, desc="edges")
+
+
+def curve_sizes(n_edges: int, points: int = 16) -> np.ndarray:
+    """0, then log-spaced sizes from 1 to every edge (which gives back the clean run)."""
+    return np.unique(np.concatenate([[0], np.round(np.geomspace(1, n_edges, points)).astype(np.int64)]))
+
+
+def find_circuit(
+    task: CircuitTask,
+    method: str = "eap-ig",
+    *,
+    steps: int = 5,
+    selection: str = "topn",
+    sizes: Sequence[int] | None = None,
+    max_bytes: int = DEFAULT_MAX_BYTES,
+    progress: bool = True,
+) -> CircuitResult:
+    """Score every edge of ``task`` and measure the faithfulness curve of its circuits (see the module docstring).
+
+    Args:
+        task: the pairs and the metric (:class:`CircuitTask`).
+        method: ``"eap-ig"`` (default) or ``"eap"``.
+        steps: EAP-IG's points on the path from corrupted to clean embeddings.
+        selection: how a circuit of n edges is chosen: ``"topn"`` or ``"greedy"`` (see :func:`select_circuit`).
+        sizes: the circuit sizes of the curve; default 0, then 16 log-spaced sizes up to every edge.
+        max_bytes: the memory one batch may use (pairs are batched within it).
+    """
+    graph = task.graph
+    scores = edge_scores(task, method, steps=steps, max_bytes=max_bytes, progress=progress)
+    sizes_array = curve_sizes(graph.n_edges) if sizes is None else np.asarray(sorted(set(int(s) for s in sizes)))
+    if len(sizes_array) and (sizes_array[0] < 0 or sizes_array[-1] > graph.n_edges):
+        raise InputError(f"sizes must lie in 0 … {graph.n_edges} (the graph's edges); got {list(sizes_array)}.")
+    circuits = [select_circuit(scores, graph, int(n), selection) for n in sizes_array]
+    metrics = circuit_metrics(task, circuits, max_bytes=max_bytes, progress=progress, desc="faithfulness curve")
+    return CircuitResult(
+        graph=graph,
+        method=method,
+        steps=steps if method == "eap-ig" else 1,
+        scores=scores,
+        clean_metric=task.clean_metric,
+        corrupted_metric=task.corrupted_metric,
+        selection=selection,
+        sizes=sizes_array,
+        faithfulness=faithfulness_of(task, metrics),
+        circuit_metric=metrics,
+        n_pairs=len(task),
+        prompts={
+            "clean": task.clean,
+            "corrupted": task.corrupted,
+            "answers": [task.decode(t) for t in task.answers],
+            "contrasts": [task.decode(t) for t in task.contrasts],
+        },
+    )
