@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 from .analysis import (
+    CircuitTask,
     PatchingPair,
     activation_patching,
     attribute,
     attribute_generation,
     attribution_patching,
+    find_circuit,
     head_roles,
     head_scores,
     probe_layers,
@@ -31,6 +33,7 @@ from .widgets import (
     AttentionExplorer,
     AttentionMode,
     AttributionView,
+    CircuitExplorer,
     FailureExplorer,
     GenerationTracer,
     PatchingExplorer,
@@ -48,6 +51,8 @@ __all__ = [
     "AttentionMode",
     "AttributionView",
     "Case",
+    "CircuitExplorer",
+    "CircuitTask",
     "FailureExplorer",
     "GenerationTracer",
     "Harvest",
@@ -70,6 +75,7 @@ __all__ = [
     "attribute_generation",
     "attribution_patching",
     "clear_cache",
+    "find_circuit",
     "harvest",
     "head_roles",
     "head_scores",

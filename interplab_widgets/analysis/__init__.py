@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 from .attribution import Attribution, Faithfulness, TokenTarget, attribute, attribute_generation
+from .circuit_tasks import CircuitTask, induction_task, ioi_task
+from .circuits import CircuitGraph, CircuitResult, circuit_metrics, edge_effects, edge_scores, find_circuit
 from .flow import attention_flow
 from .generation import GenerationRecord, trace_generation
 from .head_roles import (
@@ -36,6 +38,9 @@ __all__ = [
     "HEAD_STATISTICS",
     "ROLE_THRESHOLDS",
     "Attribution",
+    "CircuitGraph",
+    "CircuitResult",
+    "CircuitTask",
     "Faithfulness",
     "GenerationRecord",
     "HeadRole",
@@ -55,6 +60,12 @@ __all__ = [
     "attribute",
     "attribute_generation",
     "attribution_patching",
+    "circuit_metrics",
+    "edge_effects",
+    "edge_scores",
+    "find_circuit",
+    "induction_task",
+    "ioi_task",
     "control_labels",
     "downsample",
     "fuse_heads",

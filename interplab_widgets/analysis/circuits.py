@@ -31,29 +31,18 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from ..capture.runner import last_token_logits, tokenize
 from ..errors import InputError
 from ..models.adapters import get_submodule
 from ..progress import steps as progress_steps
 from .attribution import _frozen, quadrature
-from .patching import single_token_id
 
 if TYPE_CHECKING:
     from ..models.handle import ModelHandle
+    from .circuit_tasks import CircuitTask
 
 METHODS = ("eap", "eap-ig")
 SELECTIONS = ("topn", "greedy")
 DEFAULT_MAX_BYTES = 2 * 2**30
-
-Metric = Callable[[torch.Tensor, torch.Tensor, torch.Tensor], torch.Tensor]
-"""``(logits [b, vocab], answers [b], contrasts [b]) -> [b]``: one number per pair."""
-
-
-def logit_difference(logits: torch.Tensor, answers: torch.Tensor, contrasts: torch.Tensor) -> torch.Tensor:
-    """``logit(answer) − logit(contrast)`` per row: the default metric."""
-    rows = torch.arange(len(logits), device=logits.device)
-    return logits[rows, answers] - logits[rows, contrasts]
-
 
 @dataclass(frozen=True)
 class CircuitGraph:
@@ -175,108 +164,6 @@ def graph_for(handle: ModelHandle) -> CircuitGraph:
         )
     parallel = bool(getattr(handle.config, "use_parallel_residual", False))
     return CircuitGraph(handle.n_layers, handle.n_heads, handle.n_kv_heads, parallel)
-
-
-class CircuitTask:
-    """A behaviour as many clean/corrupted prompt pairs (each pair of equal token length) and a metric.
-
-    Args:
-        model: anything :func:`interplab_widgets.load_model` takes; a causal LM.
-        clean: the prompts on which the model shows the behaviour.
-        corrupted: one prompt per clean prompt, with the same number of tokens, on which it does not.
-        answers: per pair the token whose logit the metric reads (one token each, e.g. ``" Mary"``); by
-            default the clean prompt's top prediction.
-        contrasts: per pair the other token of the logit difference; by default the corrupted prompt's top
-            prediction.
-        metric: instead of the logit difference, ``(logits [b, vocab], answers [b], contrasts [b]) -> [b]``.
-    """
-
-    def __init__(
-        self,
-        model: Any,
-        clean: Sequence[str],
-        corrupted: Sequence[str],
-        *,
-        answers: Sequence[str | int] | None = None,
-        contrasts: Sequence[str | int] | None = None,
-        metric: Metric | None = None,
-    ) -> None:
-        from ..models import load_model
-
-        self.handle: ModelHandle = load_model(model)
-        self.graph = graph_for(self.handle)
-        if isinstance(clean, str) or isinstance(corrupted, str):
-            raise InputError("clean and corrupted are lists of prompts (one pair per item): wrap a single prompt in [].")
-        self.clean, self.corrupted = list(clean), list(corrupted)
-        if not self.clean or len(self.clean) != len(self.corrupted):
-            raise InputError(
-                f"Give one corrupted prompt per clean prompt: got {len(self.clean)} clean and "
-                f"{len(self.corrupted)} corrupted."
-            )
-        for name, given in (("answers", answers), ("contrasts", contrasts)):
-            if given is not None and (isinstance(given, str) or len(given) != len(self.clean)):
-                raise InputError(f"{name} needs one token per pair ({len(self.clean)}); got {given!r}.")
-        self.metric = metric or logit_difference
-        ids = []
-        for index, (a, b) in enumerate(zip(self.clean, self.corrupted)):
-            clean_tokens, corrupted_tokens = tokenize(self.handle, a), tokenize(self.handle, b)
-            if len(clean_tokens) != len(corrupted_tokens):
-                raise InputError(
-                    f"Pair {index}: edges are compared position by position, so both prompts need the same number "
-                    f"of tokens; clean has {len(clean_tokens)} {[t.text for t in clean_tokens]}, corrupted has "
-                    f"{len(corrupted_tokens)} {[t.text for t in corrupted_tokens]}. Reword one of them."
-                )
-            ids.append(([t.id for t in clean_tokens], [t.id for t in corrupted_tokens]))
-        self.clean_ids = [torch.tensor(c) for c, _ in ids]
-        self.corrupted_ids = [torch.tensor(c) for _, c in ids]
-        self.answers = self._tokens(answers, "answers", self.clean_ids)
-        self.contrasts = self._tokens(contrasts, "contrasts", self.corrupted_ids)
-        self.clean_metric = self._mean_metric(self.clean_ids)
-        self.corrupted_metric = self._mean_metric(self.corrupted_ids)
-        if abs(self.clean_metric - self.corrupted_metric) < 1e-6:
-            raise InputError(
-                f"The metric is {self.clean_metric:.4g} on the clean and on the corrupted prompts, so faithfulness "
-                "cannot be normalised. Choose pairs on which the model behaves differently."
-            )
-
-    def __len__(self) -> int:
-        return len(self.clean)
-
-    def decode(self, token_id: int) -> str:
-        return self.handle.tokenizer.decode([int(token_id)])
-
-    def batches(self, rows: Callable[[int], int]) -> list[list[int]]:
-        """Pair indices in batches of equal token length, each at most ``rows(length)`` pairs."""
-        by_length: dict[int, list[int]] = {}
-        for index, ids in enumerate(self.clean_ids):
-            by_length.setdefault(len(ids), []).append(index)
-        batches = []
-        for length, members in by_length.items():
-            size = rows(length)
-            batches += [members[i : i + size] for i in range(0, len(members), size)]
-        return batches
-
-    def stack(self, indices: Sequence[int]) -> tuple[torch.Tensor, torch.Tensor, torch.Tensor, torch.Tensor]:
-        """``(clean ids, corrupted ids, answers, contrasts)`` of a batch, on the model's device."""
-        device = self.handle.device
-        return (
-            torch.stack([self.clean_ids[i] for i in indices]).to(device),
-            torch.stack([self.corrupted_ids[i] for i in indices]).to(device),
-            self.answers[list(indices)].to(device),
-            self.contrasts[list(indices)].to(device),
-        )
-
-    def _tokens(self, given: Sequence[str | int] | None, name: str, prompts: list[torch.Tensor]) -> torch.Tensor:
-        if given is not None:
-            return torch.tensor([single_token_id(self.handle, token, name) for token in given])
-        return torch.tensor([int(last_token_logits(self.handle, ids[None])[0].argmax()) for ids in prompts])
-
-    def _mean_metric(self, prompts: list[torch.Tensor]) -> float:
-        values = [
-            float(self.metric(last_token_logits(self.handle, ids[None]).float(), self.answers[[i]], self.contrasts[[i]])[0])
-            for i, ids in enumerate(prompts)
-        ]
-        return float(np.mean(values))
 
 
 def _column_groups(layout: str, graph: CircuitGraph, n_projections: int) -> list[list[int]]:
@@ -532,14 +419,18 @@ class CircuitResult:
     prompts: dict[str, list] = field(default_factory=dict)
 
     def edges(self, n: int | None = None) -> list[Edge]:
-        """Edges by decreasing |score| (the first ``n``)."""
+        """Edges in the order of this result's selection (for ``topn``: by decreasing |score|), the first ``n``."""
         up, down = self.graph.upstream_names, self.graph.downstream_names
-        order = edge_order(self.scores, self.graph)[: n if n is not None else None]
+        order = self.order()[: n if n is not None else None]
         return [Edge(up[u], down[v], float(self.scores[u, v]), (int(u), int(v))) for u, v in order]
+
+    def order(self) -> np.ndarray:
+        """``[n_edges, 2]``: the edges in the order this result's selection grows a circuit."""
+        return circuit_order(self.scores, self.graph, self.selection)
 
     def circuit(self, n: int) -> np.ndarray:
         """``[n_upstream, n_downstream]`` bool: the ``n`` edges of this result's selection."""
-        return select_circuit(self.scores, self.graph, n, self.selection)
+        return circuit_mask(self.order(), self.graph, n)
 
     def size_for(self, target: float = 0.8) -> int | None:
         """The smallest size on the curve whose faithfulness reaches ``target`` (``None`` if none does)."""
@@ -584,25 +475,23 @@ def edge_order(scores: np.ndarray, graph: CircuitGraph) -> np.ndarray:
     return np.stack([up[order], down[order]], axis=1)
 
 
-def select_circuit(scores: np.ndarray, graph: CircuitGraph, n: int, selection: str = "topn") -> np.ndarray:
-    """The ``n`` edges of a circuit as a bool mask ``[n_upstream, n_downstream]``.
+def circuit_order(scores: np.ndarray, graph: CircuitGraph, selection: str = "topn") -> np.ndarray:
+    """``[n_edges, 2]`` (upstream, downstream) in the order a circuit grows: its first ``n`` rows are the
+    circuit of ``n`` edges.
 
-    ``topn``: the ``n`` edges of largest |score|. ``greedy``: grown from the logits down, each step adding the
-    edge of largest |score| whose downstream input belongs to a component already in the circuit, so every
-    edge lies on a path to the logits (hannamw/EAP-IG's ``greedy``).
+    ``topn``: by decreasing |score|. ``greedy``: grown from the logits down, each step adding the edge of
+    largest |score| whose downstream input belongs to a component already in the circuit, so every edge lies
+    on a path to the logits (hannamw/EAP-IG's ``greedy``).
     """
     if selection not in SELECTIONS:
         raise InputError(f"selection must be one of {', '.join(map(repr, SELECTIONS))}; got {selection!r}.")
-    mask = np.zeros((graph.n_upstream, graph.n_downstream), dtype=bool)
-    n = int(max(0, min(n, graph.n_edges)))
     if selection == "topn":
-        chosen = edge_order(scores, graph)[:n]
-        mask[chosen[:, 0], chosen[:, 1]] = True
-        return mask
+        return edge_order(scores, graph)
     n_before = graph.n_before()
     heap: list[tuple[float, int, int]] = []
     opened: set[int] = set()  # downstream inputs whose edges are candidates (a key/value group opens once)
     reached: set[int] = set()  # upstream nodes in the circuit
+    order: list[tuple[int, int]] = []
 
     def open_input(v: int) -> None:
         if v not in opened:
@@ -611,15 +500,21 @@ def select_circuit(scores: np.ndarray, graph: CircuitGraph, n: int, selection: s
                 heapq.heappush(heap, (-abs(float(scores[u, v])), u, v))
 
     open_input(graph.logits_input)
-    count = 0
-    while heap and count < n:
+    while heap:
         _, u, v = heapq.heappop(heap)
-        mask[u, v] = True
-        count += 1
+        order.append((u, v))
         if u not in reached:
             reached.add(u)
             for w in graph.inputs_of(u):
                 open_input(w)
+    return np.asarray(order, dtype=np.int64).reshape(-1, 2)
+
+
+def circuit_mask(order: np.ndarray, graph: CircuitGraph, n: int) -> np.ndarray:
+    """``[n_upstream, n_downstream]`` bool: the first ``n`` edges of a :func:`circuit_order`."""
+    mask = np.zeros((graph.n_upstream, graph.n_downstream), dtype=bool)
+    chosen = order[: int(max(0, n))]
+    mask[chosen[:, 0], chosen[:, 1]] = True
     return mask
 
 
@@ -738,7 +633,7 @@ def find_circuit(
         task: the pairs and the metric (:class:`CircuitTask`).
         method: ``"eap-ig"`` (default) or ``"eap"``.
         steps: EAP-IG's points on the path from corrupted to clean embeddings.
-        selection: how a circuit of n edges is chosen: ``"topn"`` or ``"greedy"`` (see :func:`select_circuit`).
+        selection: how a circuit of n edges is chosen: ``"topn"`` or ``"greedy"`` (see :func:`circuit_order`).
         sizes: the circuit sizes of the curve; default 0, then 16 log-spaced sizes up to every edge.
         max_bytes: the memory one batch may use (pairs are batched within it).
     """
@@ -747,7 +642,8 @@ def find_circuit(
     sizes_array = curve_sizes(graph.n_edges) if sizes is None else np.asarray(sorted(set(int(s) for s in sizes)))
     if len(sizes_array) and (sizes_array[0] < 0 or sizes_array[-1] > graph.n_edges):
         raise InputError(f"sizes must lie in 0 … {graph.n_edges} (the graph's edges); got {list(sizes_array)}.")
-    circuits = [select_circuit(scores, graph, int(n), selection) for n in sizes_array]
+    order = circuit_order(scores, graph, selection)
+    circuits = [circuit_mask(order, graph, int(n)) for n in sizes_array]
     metrics = circuit_metrics(task, circuits, max_bytes=max_bytes, progress=progress, desc="faithfulness curve")
     return CircuitResult(
         graph=graph,
