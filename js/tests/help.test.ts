@@ -2,6 +2,7 @@
 import { afterEach, describe, expect, it } from "vitest";
 import { HELP_TOGGLE_TITLE } from "../src/components/help_panel";
 import { mountAttribution } from "./attribution_fixture";
+import { mountCircuit } from "./circuit_fixture";
 import { mountFailure } from "./failure_fixture";
 import { key, mount } from "./mount";
 import { mountPatching } from "./patching_fixture";
@@ -26,6 +27,7 @@ const VIEWS: ReadonlyArray<[string, () => Mounted]> = [
   ["projection explorer", () => mountProjection()],
   ["failure explorer", () => mountFailure()],
   ["attribution view", () => mountAttribution()],
+  ["circuit explorer", () => mountCircuit()],
 ];
 
 /** The toggle and panel of a mounted view, checking they are wired to each other. */
@@ -144,6 +146,7 @@ describe("help panels", () => {
       "Projection explorer",
       "Failure explorer",
       "Attribution view",
+      "Circuit explorer",
     ]);
   });
 });
