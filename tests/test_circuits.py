@@ -35,7 +35,7 @@ def edge_metrics(task, fractions):
     passes = _Passes(task, 2**30)
     clean, corrupted, answers, contrasts = task.stack(list(range(len(task))))
     corrupted_acts, _ = passes.upstream(corrupted)
-    corrupt = torch.as_tensor(fractions, dtype=torch.float32).expand(len(task), -1, -1)
+    corrupt = torch.as_tensor(fractions, dtype=torch.float32)
     return float(passes.patched(clean, corrupted_acts, corrupt, answers, contrasts).mean())
 
 

@@ -191,10 +191,11 @@ def _grouped_weight(projection: torch.nn.Module, groups: int) -> tuple[torch.Ten
 class _EdgeRun:
     """Hooks for one forward pass over a batch in which every downstream input reads its own residual copy.
 
-    ``record``: keep every upstream node's output ``acts [b, n, n_upstream, d]``. ``corrupted`` + ``corrupt``
-    (``[b, n_upstream, n_downstream]`` 0/1): give the marked edges the corrupted run's contribution.
-    ``gradients``: make every copy a tensor of the autograd graph and keep ``∂m/∂x_v`` in
-    ``grads [b, n, n_downstream, d]`` after the backward.
+    ``record``: keep every upstream node's output ``acts [n_upstream, b, n, d]``. ``corrupted`` (the corrupted
+    run's ``acts``) + ``corrupt`` (``[n_upstream, n_downstream]``, 1 = corrupted): give the marked edges the
+    corrupted run's contribution (a fraction gives that fraction of the way). ``gradients``: make every copy a
+    tensor of the autograd graph and keep ``∂m/∂x_v`` in ``grads [n_downstream, b, n, d]`` after the backward.
+    Buffers are node-major, so the edges into a layer's inputs are one matrix product over the nodes before it.
     """
 
     def __init__(
@@ -211,6 +212,7 @@ class _EdgeRun:
         self.record, self.corrupted, self.corrupt, self.gradients = record, corrupted, corrupt, gradients
         self.split = gradients or corrupt is not None
         self.acts: torch.Tensor | None = None
+        self.difference: torch.Tensor | None = None  # this run's outputs − the corrupted run's, when patching
         self.grads: torch.Tensor | None = None
         self.n_before = graph.n_before()
         self._normed: torch.Tensor | None = None
@@ -253,9 +255,10 @@ class _EdgeRun:
         copies = residual.unsqueeze(0).expand(len(inputs), *residual.shape)
         if self.corrupt is not None:
             before = int(self.n_before[inputs[0]])
-            assert self.acts is not None and self.corrupted is not None
-            difference = self.acts[:, :, :before] - self.corrupted[:, :, :before]
-            copies = copies - torch.einsum("buj,bpud->jbpd", self.corrupt[:, :before, inputs], difference)
+            assert self.difference is not None
+            mixing = self.corrupt[:before, inputs].T.to(self.difference.dtype)  # [inputs, before]
+            patch = mixing @ self.difference[:before].reshape(before, -1)
+            copies = copies - patch.reshape(len(inputs), *residual.shape).to(residual.dtype)
         if self.gradients:
             copies = copies.clone()
             copies.register_hook(self._keep_gradient(inputs))
@@ -264,9 +267,9 @@ class _EdgeRun:
     def _keep_gradient(self, inputs: list[int]):
         def hook(gradient: torch.Tensor) -> None:
             if self.grads is None:
-                b, n, d = gradient.shape[1:]
-                self.grads = torch.zeros(b, n, self.graph.n_downstream, d, dtype=torch.float32, device=gradient.device)
-            self.grads[:, :, inputs] = gradient.permute(1, 2, 0, 3).float()
+                shape = (self.graph.n_downstream, *gradient.shape[1:])
+                self.grads = torch.zeros(shape, dtype=torch.float32, device=gradient.device)
+            self.grads[inputs] = gradient.float()
 
         return hook
 
@@ -299,12 +302,18 @@ class _EdgeRun:
     # -- the upstream outputs -----------------------------------------------------------
 
     def _store(self, nodes: slice | int, value: torch.Tensor) -> None:
-        if not (self.record or self.corrupt is not None):
-            return
-        if self.acts is None:
-            b, n, d = value.shape[0], value.shape[1], value.shape[-1]
-            self.acts = torch.zeros(b, n, self.graph.n_upstream, d, dtype=torch.float32, device=value.device)
-        self.acts[:, :, nodes] = value.detach().float()
+        """Keep the output(s) ``[(nodes,) b, n, d]`` of upstream ``nodes`` (and their difference to corrupted)."""
+        value = value.detach().float()
+        shape = (self.graph.n_upstream, *value.shape[-3:])
+        if self.record:
+            if self.acts is None:
+                self.acts = torch.zeros(shape, dtype=torch.float32, device=value.device)
+            self.acts[nodes] = value
+        if self.corrupt is not None:
+            assert self.corrupted is not None
+            if self.difference is None:
+                self.difference = torch.zeros(shape, dtype=torch.float32, device=value.device)
+            self.difference[nodes] = value - self.corrupted[nodes]
 
     def _on_embeddings(self, module, args, kwargs):
         self._store(0, args[0] if args else kwargs["hidden_states"])
@@ -314,7 +323,7 @@ class _EdgeRun:
 
         def hook(module, args):
             z = args[0]
-            per_head = torch.einsum("bphe,hed->bphd", z.reshape(*z.shape[:2], self.graph.n_heads, -1), weights)
+            per_head = torch.einsum("bphe,hed->hbpd", z.reshape(*z.shape[:2], self.graph.n_heads, -1), weights)
             self._store(slice(start, start + self.graph.n_heads), per_head)
 
         return hook
@@ -359,7 +368,7 @@ class _Passes:
         return output.logits[:, -1].float()
 
     def upstream(self, ids: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
-        """Every upstream node's output ``[b, n, n_upstream, d]`` and the logits, no gradients."""
+        """Every upstream node's output ``[n_upstream, b, n, d]`` and the logits, no gradients."""
         run = _EdgeRun(self.handle, self.graph, record=True)
         with torch.no_grad():
             logits = self.forward(run, ids)
@@ -554,7 +563,7 @@ def edge_scores(
                     run = passes.gradients(start + float(alpha) * (end - start), answers, contrasts)
                     assert run.grads is not None
                     grads = run.grads * float(weight) + (grads if grads.numel() else 0)
-            total += torch.einsum("bpud,bpvd->uv", difference, grads).double().cpu()
+            total += (difference.flatten(1) @ grads.flatten(1).T).double().cpu()
     scores = (total / len(task)).numpy().astype(np.float32)
     scores[~graph.valid()] = 0.0
     return scores
@@ -581,8 +590,7 @@ def circuit_metrics(
             clean, corrupted, answers, contrasts = task.stack(batches[b])
             if cached[0] != b:
                 cached = (b, passes.upstream(corrupted)[0])
-            outside = (valid & ~torch.from_numpy(np.asarray(circuits[c], dtype=bool))).float()
-            corrupt = outside.to(clean.device).expand(len(clean), -1, -1)
+            corrupt = (valid & ~torch.from_numpy(np.asarray(circuits[c], dtype=bool))).float().to(clean.device)
             sums[c] += float(passes.patched(clean, cached[1], corrupt, answers, contrasts).sum())
     return sums / len(task)
 
