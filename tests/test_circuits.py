@@ -104,7 +104,9 @@ def test_eap_ig_ranks_edges_like_exact_patching_better_than_eap(induction):
     task, result = induction
     order = result.order()
     rng = np.random.default_rng(0)
-    edges = [tuple(e) for e in order[:50]] + [tuple(e) for e in order[50:][rng.choice(len(order) - 50, 50, replace=False)]]
+    edges = [tuple(e) for e in order[:50]] + [
+        tuple(e) for e in order[50:][rng.choice(len(order) - 50, 50, replace=False)]
+    ]
     exact = edge_effects(task, edges, progress=False)
     eap = edge_scores(task, "eap", progress=False)
     ig_scores = np.array([result.scores[e] for e in edges])

@@ -57,7 +57,9 @@ class CircuitTask:
         self.handle: ModelHandle = load_model(model)
         self.graph = graph_for(self.handle)
         if isinstance(clean, str) or isinstance(corrupted, str):
-            raise InputError("clean and corrupted are lists of prompts (one pair per item): wrap a single prompt in [].")
+            raise InputError(
+                "clean and corrupted are lists of prompts (one pair per item): wrap a single prompt in []."
+            )
         self.clean, self.corrupted = list(clean), list(corrupted)
         if not self.clean or len(self.clean) != len(self.corrupted):
             raise InputError(
@@ -124,7 +126,9 @@ class CircuitTask:
         if not ids or not all(isinstance(i, (int, np.integer)) and 0 <= i < vocab for i in ids):
             raise InputError(f"A prompt is a text or a non-empty list of token ids in 0..{vocab - 1}; got {prompt!r}.")
         if len(ids) > self.handle.max_tokens:
-            raise InputError(f"A prompt has {len(ids)} tokens; {self.handle.name} reads at most {self.handle.max_tokens}.")
+            raise InputError(
+                f"A prompt has {len(ids)} tokens; {self.handle.name} reads at most {self.handle.max_tokens}."
+            )
         return torch.tensor([int(i) for i in ids])
 
     def _pieces(self, ids: torch.Tensor) -> list[str]:
@@ -137,12 +141,14 @@ class CircuitTask:
 
     def _mean_metric(self, prompts: list[torch.Tensor]) -> float:
         values = [
-            float(self.metric(last_token_logits(self.handle, ids[None]).float(), self.answers[[i]], self.contrasts[[i]])[0].detach())
+            float(
+                self.metric(last_token_logits(self.handle, ids[None]).float(), self.answers[[i]], self.contrasts[[i]])[
+                    0
+                ].detach()
+            )
             for i, ids in enumerate(prompts)
         ]
         return float(np.mean(values))
-
-
 
 
 def induction_task(model: Any, n_pairs: int = 16, segment_length: int = 8, seed: int = 0) -> CircuitTask:

@@ -23,7 +23,7 @@ A circuit is evaluated by edge patching: every edge outside it carries its corru
 from __future__ import annotations
 
 import heapq
-from collections.abc import Callable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -43,6 +43,7 @@ if TYPE_CHECKING:
 METHODS = ("eap", "eap-ig")
 SELECTIONS = ("topn", "greedy")
 DEFAULT_MAX_BYTES = 2 * 2**30
+
 
 @dataclass(frozen=True)
 class CircuitGraph:
@@ -109,7 +110,7 @@ class CircuitGraph:
             names += [f"a{layer}.h{h}<q>" for h in range(self.n_heads)]
             names += [f"a{layer}.g{g}<{kind}>" for kind in "kv" for g in range(self.n_kv_heads)]
             names.append(f"m{layer}")
-        return names + ["logits"]
+        return [*names, "logits"]
 
     def n_before(self) -> np.ndarray:
         """``[n_downstream]``: how many upstream nodes (a prefix of their order) feed each downstream input."""

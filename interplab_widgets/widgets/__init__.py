@@ -5,6 +5,7 @@ from __future__ import annotations
 from .attention_explorer import AttentionExplorer
 from .attention_modes import ATTENTION_MODES, AttentionMode, register_attention_mode
 from .attribution_view import AttributionView
+from .circuit_explorer import CircuitExplorer
 from .failure_explorer import FailureExplorer
 from .generation_tracer import GenerationTracer
 from .patching_explorer import PatchingExplorer
@@ -17,6 +18,7 @@ __all__ = [
     "AttentionExplorer",
     "AttentionMode",
     "AttributionView",
+    "CircuitExplorer",
     "FailureExplorer",
     "GenerationTracer",
     "PatchingExplorer",
