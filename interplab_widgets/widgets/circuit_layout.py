@@ -107,7 +107,9 @@ def circuit_svg(result: CircuitResult, size: int, *, pixel_width: int = 900, pix
             f'fill="none" stroke="{colour}" stroke-width="{stroke:.2f}" stroke-opacity="0.75"{dash}>'
             f"<title>{escape(label)}</title></path>"
         )
-    used = set(up.tolist()) | {layout["downstream"][v]["node"] for v in down}
+    used = set(up.tolist())  # a key/value group's edge touches every head of the group, as in the view
+    for v in down:
+        used |= {layout["downstream"][v]["node"], *layout["downstream"][v]["heads"]}
     for index, node in enumerate(layout["nodes"]):
         x, y = point(node["x"], node["y"])
         w = node_w if node["kind"] in ("head", "mlp") else node_w * 2
