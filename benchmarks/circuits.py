@@ -1,6 +1,7 @@
 """Circuit discovery on smollm2-135m's indirect-object task: every cost in units of one forward + backward pass.
 
-One run, one process, the same batches of pairs throughout, each time the shortest of a few repeats: a plain forward + backward of the model (the unit),
+One run, one process, the same batches of pairs throughout (each time the shortest of a few repeats):
+a plain forward + backward of the model (the unit),
 EAP over all edges, EAP-IG with m steps, exact edge patching on a sample of edges (per edge, and extrapolated
 to the whole graph: the extrapolation is a multiplication, said so in the output), and the faithfulness curve.
 Then the oracle: Spearman's rank correlation of EAP-IG's and EAP's scores with the exact effects of the
