@@ -44,12 +44,18 @@ def mark_used(path: Path) -> None:
         pass  # another process evicted it meanwhile; the caller already holds the data
 
 
-def store(path: Path, write) -> None:
-    """Write through ``write(partial_path)`` and rename, so no reader sees half a file; then trim the cache."""
+def atomic_write(path: Path, write) -> None:
+    """Write through ``write(partial_path)`` and rename, so no reader sees half a file. The partial file keeps
+    ``path``'s suffix (numpy would add one) and names this process (another may write the same file)."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial.npz")  # another process may write the same file
+    partial = path.with_name(f"{path.stem}.{os.getpid()}.partial{path.suffix}")
     write(partial)
     os.replace(partial, path)
+
+
+def store(path: Path, write) -> None:
+    """:func:`atomic_write` a result into the cache, then trim the cache."""
+    atomic_write(path, write)
     mark_used(path)
     trim()
 

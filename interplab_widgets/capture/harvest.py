@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import numpy as np
 import torch
@@ -19,9 +19,6 @@ import torch
 from ..disk_cache import mark_used, result_path, store
 from ..errors import InputError
 from .runner import batched_residuals, tokenize
-
-if TYPE_CHECKING:
-    pass
 
 UNITS = ("token", "sentence")
 POOLINGS = ("mean", "last")
@@ -116,8 +113,7 @@ def harvest(
         return _load(path, handle.name, texts)
 
     tokenized = [tokenize(handle, text) for text in texts]
-    special = set(handle.tokenizer.all_special_ids) if not special_tokens else set()
-    kept = [[t for t in tokens if t.id not in special] or list(tokens) for tokens in tokenized]
+    kept = kept_tokens(handle, tokenized, special_tokens)
     n_rows = sum(len(k) for k in kept) if unit == "token" else len(texts)
     size = n_rows * len(layers) * handle.d_model * 4
     if size > max_bytes:
@@ -166,6 +162,12 @@ def harvest(
     if path is not None:
         _save(path, result)
     return result
+
+
+def kept_tokens(handle: Any, tokenized: Sequence[Sequence[Any]], special_tokens: bool) -> list[list[Any]]:
+    """Per text the tokens that get a row: all, or all but special tokens (unless a text has nothing else)."""
+    special = set(handle.tokenizer.all_special_ids) if not special_tokens else set()
+    return [[t for t in tokens if t.id not in special] or list(tokens) for tokens in tokenized]
 
 
 def _cache_path(handle, texts, layers, unit, pooling, special_tokens, cache) -> Path | None:

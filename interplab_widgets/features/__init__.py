@@ -1,0 +1,17 @@
+"""Sparse-autoencoder features: training from harvest shards, evaluation, dashboards' data."""
+
+from __future__ import annotations
+
+from .evaluate import SAEEvaluation, evaluate_sae
+from .sae import SAEConfig, TopKSAE, TrainingLog, load_sae_folder, save_sae, train_sae
+
+__all__ = [
+    "SAEConfig",
+    "SAEEvaluation",
+    "TopKSAE",
+    "TrainingLog",
+    "evaluate_sae",
+    "load_sae_folder",
+    "save_sae",
+    "train_sae",
+]
