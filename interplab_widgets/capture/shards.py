@@ -23,7 +23,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -42,6 +42,7 @@ if TYPE_CHECKING:
     from ..models.handle import ModelHandle
 
 SHARD_FORMAT = 1
+ENGINES = ("local", "ray")
 PROVENANCE = ("token_id", "text_index", "token_index", "start", "end")
 
 
@@ -68,6 +69,7 @@ def harvest_shards(
     shard_tokens: int = 65_536,
     batch_size: int = 16,
     special_tokens: bool = False,
+    engine: str = "local",
     progress: bool = True,
 ) -> ActivationShards:
     """Token activations of ``texts`` at ``layers`` written to ``folder`` shard by shard (see the module docstring).
@@ -80,9 +82,13 @@ def harvest_shards(
         shard_tokens: about this many token rows per shard (a shard closes after the batch that reaches it).
         batch_size: texts per forward pass.
         special_tokens: keep rows for special tokens.
+        engine: ``"local"`` (this process) or ``"ray"`` (model replicas as Ray actors, one per GPU or CPU actors;
+            the same files: see :mod:`interplab_widgets.capture.shards_ray`).
     """
     from ..models import load_model
 
+    if engine not in ENGINES:
+        raise InputError(f"engine must be one of {', '.join(map(repr, ENGINES))}; got {engine!r}.")
     handle = load_model(model)
     texts = _check_texts(texts)
     layers = _check_layers(handle, layers)
@@ -114,8 +120,13 @@ def harvest_shards(
     total = sum(p.rows for p in todo)
     bar = tqdm(total=total, desc="harvesting", unit="tok", unit_scale=True, disable=not progress)
     try:
-        for shard in todo:
-            write_shard(handle, folder, shard, tokenized, kept, layers, batch_size, on_rows=bar.update)
+        if engine == "ray":
+            from .shards_ray import write_shards_on_ray
+
+            write_shards_on_ray(handle, folder, todo, texts, layers, batch_size, special_tokens, bar.update)
+        else:
+            for shard in todo:
+                write_shard(handle, folder, shard, tokenized, kept, layers, batch_size, on_rows=bar.update)
     finally:
         bar.close()
     return shards
@@ -138,13 +149,15 @@ def write_shard(
     handle: ModelHandle,
     folder: Path,
     shard: ShardPlan,
-    tokenized: Sequence[Sequence[Any]],
-    kept: Sequence[Sequence[Any]],
+    tokenized: Mapping[int, Sequence[Any]] | Sequence[Sequence[Any]],
+    kept: Mapping[int, Sequence[Any]] | Sequence[Sequence[Any]],
     layers: Sequence[int],
     batch_size: int,
     on_rows: Any = None,
 ) -> None:
-    """Compute one shard's rows and write its files (activations first, provenance last, each atomically)."""
+    """Compute one shard's rows and write its files (activations first, provenance last, each atomically).
+
+    ``tokenized`` / ``kept`` are indexed by text index: the whole corpus, or only the shard's texts."""
     texts = range(shard.first, shard.last)
     offsets = np.cumsum([0] + [len(kept[i]) for i in texts])
     activations = {layer: np.empty((shard.rows, handle.d_model), dtype=np.float32) for layer in layers}
