@@ -125,7 +125,9 @@ def harvest(
         )
     activations = {layer: np.empty((n_rows, handle.d_model), dtype=np.float32) for layer in layers}
     rows_of_text = np.cumsum([0] + [len(k) if unit == "token" else 1 for k in kept])
-    for batch, residuals in batched_residuals(handle, tokenized, batch_size, progress=progress, desc="harvesting"):
+    for batch, residuals in batched_residuals(
+        handle, tokenized, batch_size, progress=progress, desc="harvesting", up_to=max(layers)
+    ):
         for row, i in enumerate(batch):
             positions = torch.tensor([t.index for t in kept[i]])
             first = int(rows_of_text[i])

@@ -49,16 +49,27 @@ def tokenize(handle: ModelHandle, text: str, *, truncate: bool = False) -> list[
     return tokens
 
 
+class _Enough(Exception):
+    """Raised by the hook of the deepest residual asked for: the blocks after it need not run."""
+
+
 @torch.no_grad()
-def forward_residuals(handle: ModelHandle, input_ids: torch.Tensor, attention_mask: torch.Tensor) -> list[torch.Tensor]:
-    """Run the base model once; return the input of every block and the last block's output, ``[b, n, d]``."""
+def forward_residuals(
+    handle: ModelHandle, input_ids: torch.Tensor, attention_mask: torch.Tensor, *, up_to: int | None = None
+) -> list[torch.Tensor]:
+    """Run the base model once; return the input of every block and the last block's output, ``[b, n, d]``.
+
+    ``up_to``: stop once the residual after ``up_to`` blocks is kept (the later entries are ``None``)."""
     blocks = handle.adapter.block_list(handle.model)
     residuals: list[torch.Tensor | None] = [None] * (len(blocks) + 1)
+    last = len(blocks) if up_to is None else up_to
 
     def keep_input(layer: int):
         def hook(module, args, kwargs):
             checkpoint(layer, len(blocks))  # a cancelled request stops at the next block
             residuals[layer] = (args[0] if args else kwargs["hidden_states"]).detach()
+            if layer == last:
+                raise _Enough
 
         return hook
 
@@ -72,6 +83,8 @@ def forward_residuals(handle: ModelHandle, input_ids: torch.Tensor, attention_ma
         hooks.append(blocks[-1].register_forward_hook(keep_output))
         try:
             base(input_ids=input_ids.to(handle.device), attention_mask=attention_mask.to(handle.device), **extra)
+        except _Enough:
+            pass
         finally:
             for hook in hooks:
                 hook.remove()
@@ -145,9 +158,11 @@ def batched_residuals(
     *,
     progress: bool = True,
     desc: str = "tracing",
+    up_to: int | None = None,
 ) -> Iterator[tuple[list[int], list[torch.Tensor]]]:
     """Forward passes over right-padded batches of similar length: ``(indices, residuals [b, width, d])``
-    per batch, where ``indices`` are positions in ``tokenized`` and row ``r`` holds ``tokenized[indices[r]]``."""
+    per batch, where ``indices`` are positions in ``tokenized`` and row ``r`` holds ``tokenized[indices[r]]``
+    (up to the residual ``up_to``, see :func:`forward_residuals`)."""
     order = sorted(range(len(tokenized)), key=lambda i: len(tokenized[i]))
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     for batch in steps(batches, desc=desc, unit="batch", disable=not progress):
@@ -158,4 +173,4 @@ def batched_residuals(
             n = len(tokenized[i])
             ids[row, :n] = torch.tensor([token.id for token in tokenized[i]])
             mask[row, :n] = 1
-        yield batch, forward_residuals(handle, ids, mask)
+        yield batch, forward_residuals(handle, ids, mask, up_to=up_to)

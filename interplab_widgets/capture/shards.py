@@ -162,7 +162,7 @@ def write_shard(
     offsets = np.cumsum([0] + [len(kept[i]) for i in texts])
     activations = {layer: np.empty((shard.rows, handle.d_model), dtype=np.float32) for layer in layers}
     local = [tokenized[i] for i in texts]
-    for batch, residuals in batched_residuals(handle, local, batch_size, progress=False):
+    for batch, residuals in batched_residuals(handle, local, batch_size, progress=False, up_to=max(layers)):
         checkpoint()
         for row, i in enumerate(batch):
             positions = torch.tensor([t.index for t in kept[shard.first + i]])
