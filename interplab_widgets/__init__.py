@@ -17,7 +17,7 @@ from .analysis import (
     trace_generation,
     unregister_head_score,
 )
-from .capture import Harvest, Token, Trace, harvest
+from .capture import ActivationShards, Harvest, Token, Trace, harvest, harvest_shards
 from .datasets import LabelledDataset, load_dataset
 from .disk_cache import clear_cache
 from .errors import (
@@ -28,6 +28,7 @@ from .errors import (
     UnsupportedArchitectureError,
 )
 from .failures import Case, adversarial_search, load_suite, perturb, run_cases
+from .features import evaluate_sae, load_sae, train_sae
 from .models import ArchitectureAdapter, ModelHandle, load_model, register_adapter
 from .widgets import (
     AttentionExplorer,
@@ -46,6 +47,7 @@ from .widgets import (
 __version__ = "0.1.0"
 
 __all__ = [
+    "ActivationShards",
     "ArchitectureAdapter",
     "AttentionExplorer",
     "AttentionMode",
@@ -75,12 +77,15 @@ __all__ = [
     "attribute_generation",
     "attribution_patching",
     "clear_cache",
+    "evaluate_sae",
     "find_circuit",
     "harvest",
+    "harvest_shards",
     "head_roles",
     "head_scores",
     "load_dataset",
     "load_model",
+    "load_sae",
     "load_suite",
     "perturb",
     "probe_layers",
@@ -90,5 +95,6 @@ __all__ = [
     "run_cases",
     "save_html",
     "trace_generation",
+    "train_sae",
     "unregister_head_score",
 ]

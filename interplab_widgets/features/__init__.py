@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from .evaluate import SAEEvaluation, evaluate_sae
-from .sae import SAEConfig, TopKSAE, TrainingLog, load_sae_folder, save_sae, train_sae
+from .sae import SAEConfig, TopKSAE, TrainingLog, load_sae, load_sae_folder, save_sae, shipped_saes, train_sae
 
 __all__ = [
     "SAEConfig",
@@ -11,7 +11,9 @@ __all__ = [
     "TopKSAE",
     "TrainingLog",
     "evaluate_sae",
+    "load_sae",
     "load_sae_folder",
     "save_sae",
+    "shipped_saes",
     "train_sae",
 ]

@@ -103,16 +103,45 @@ class TopKSAE(nn.Module):
             self.W_dec.grad -= parallel * self.W_dec
 
 
-def save_sae(sae: TopKSAE, folder: str | Path) -> Path:
-    """Write ``sae`` to ``folder`` (``sae.safetensors`` + ``config.json``); the folder."""
+def save_sae(sae: TopKSAE, folder: str | Path, *, dtype: torch.dtype = torch.float32) -> Path:
+    """Write ``sae`` to ``folder`` (``sae.safetensors`` in ``dtype`` + ``config.json``); the folder."""
     folder = Path(folder)
     folder.mkdir(parents=True, exist_ok=True)
-    tensors = {name: p.detach().float().cpu().contiguous() for name, p in sae.named_parameters()}
+    tensors = {name: p.detach().to(dtype).cpu().contiguous() for name, p in sae.named_parameters()}
     atomic_write(folder / "sae.safetensors", lambda partial: save_file(tensors, str(partial)))
     atomic_write(
         folder / "config.json", lambda partial: Path(partial).write_text(json.dumps(asdict(sae.config), indent=1))
     )
     return folder
+
+
+SHIPPED = Path(__file__).parent / "saes"
+"""The SAEs in the package: ``saes/<model>-layer<L>/`` (trained by ``scripts/train_sae.py``)."""
+
+
+def shipped_saes() -> dict[str, list[int]]:
+    """Model name -> the layers with a shipped SAE."""
+    found: dict[str, list[int]] = {}
+    for folder in sorted(SHIPPED.glob("*-layer*")):
+        if (folder / "config.json").exists():
+            model, _, layer = folder.name.rpartition("-layer")
+            found.setdefault(model, []).append(int(layer))
+    return found
+
+
+def load_sae(model: str | Path, layer: int | None = None, *, device: str | torch.device = "cpu") -> TopKSAE:
+    """A shipped SAE by model name and layer (``load_sae("smollm2-135m", layer=15)``), or one saved with
+    :func:`save_sae` by its folder (``load_sae(path)``)."""
+    if layer is None:
+        return load_sae_folder(model, device=device)
+    folder = SHIPPED / f"{model}-layer{int(layer)}"
+    if not (folder / "config.json").exists():
+        known = ", ".join(f"{m} (layers {', '.join(map(str, ls))})" for m, ls in shipped_saes().items()) or "none"
+        raise InputError(
+            f"No SAE is shipped for {model!r} at layer {layer}. Shipped: {known}. Train one with train_sae() on "
+            "harvest_shards() of your corpus, or load a saved folder with load_sae(path)."
+        )
+    return load_sae_folder(folder, device=device)
 
 
 def load_sae_folder(folder: str | Path, *, device: str | torch.device = "cpu") -> TopKSAE:
