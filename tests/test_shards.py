@@ -5,7 +5,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from interplab_widgets import InputError, harvest, load_model
+from interplab_widgets import InputError, ProjectionExplorer, harvest, load_model
 from interplab_widgets.capture.shards import ActivationShards, harvest_shards, plan_shards
 
 
@@ -40,6 +40,7 @@ def test_shards_equal_the_in_memory_harvest(toy, texts, tmp_path):
             for t, k in zip(sample.text_index, sample.token_index)]  # fmt: skip
     np.testing.assert_allclose(sample.layer(2), memory.layer(2)[rows], atol=1e-5, rtol=0)
     assert sample.tokens == [memory.tokens[r] for r in rows]
+    assert ProjectionExplorer(toy, sample).harvest.n_rows == 50  # a view takes the sample as it is
     batches = list(shards.batches(1, 64, seed=3))
     assert sum(len(b) for b in batches) == shards.n_rows and max(len(b) for b in batches) == 64
 
