@@ -9,6 +9,7 @@ import torch
 from interplab_widgets import InputError, load_model
 from interplab_widgets.capture.shards import harvest_shards
 from interplab_widgets.features import SAEConfig, TopKSAE, evaluate_sae, load_sae_folder, save_sae, train_sae
+from interplab_widgets.features.dashboards import feature_dashboards
 
 
 def sparse_data(rows: int = 40_000, d: int = 32, n: int = 64, active: int = 3, seed: int = 0):
@@ -85,11 +86,19 @@ def test_an_exact_sae_recovers_all_the_loss(toy):
     assert result.ce_zero > result.ce_clean + 0.5  # the toy model needs its residual at layer 1
 
 
-def test_an_sae_trained_on_toy_shards_is_measured_on_held_out_text(toy, tmp_path):
-    shards = harvest_shards(toy, toy_texts(toy, 300, seed=2), tmp_path / "h", layers=[1], shard_tokens=2000,
+@pytest.fixture(scope="module")
+def toy_sae(toy, tmp_path_factory):
+    """An SAE trained on 200k rows of toy shards at layer 1 (after block 0: token and previous token)."""
+    folder = tmp_path_factory.mktemp("toy-shards")
+    shards = harvest_shards(toy, toy_texts(toy, 300, seed=2), folder / "h", layers=[1], shard_tokens=2000,
                             progress=False)  # fmt: skip
     sae, _ = train_sae(shards, layer=1, n_latents=256, k=16, tokens=200_000, batch_rows=512, lr=2e-3,
                        dead_tokens=10_000, progress=False)  # fmt: skip
+    return sae, shards
+
+
+def test_an_sae_trained_on_toy_shards_is_measured_on_held_out_text(toy, toy_sae):
+    sae, shards = toy_sae
     assert sae.config.layer == 1 and sae.config.model == "toy-induction"
     result = evaluate_sae(sae, toy, toy_texts(toy, 24, seed=3), progress=False)
     assert result.mean_l0 <= 16 and 0 < result.fvu < 0.15
@@ -99,3 +108,22 @@ def test_an_sae_trained_on_toy_shards_is_measured_on_held_out_text(toy, tmp_path
         train_sae(shards, layer=2, n_latents=16, k=2, tokens=100, progress=False)
     with pytest.raises(InputError, match="d_model"):
         evaluate_sae(TopKSAE(SAEConfig(d_model=32, n_latents=16, k=2, layer=1)), toy, ["ba be bi"], progress=False)
+
+
+def test_dashboards_from_shards_match_the_encoder_and_find_single_token_features(toy, toy_sae):
+    sae, shards = toy_sae
+    dashboards = feature_dashboards(sae, shards, toy, top_k=20, progress=False)
+    rows = np.concatenate([np.asarray(shards.activations(i, 1)) for i in range(len(shards.plan))])
+    tokens = np.concatenate([shards.provenance(i)["token_id"] for i in range(len(shards.plan))])
+    z = sae.encode(torch.from_numpy(rows)).detach().numpy()
+    np.testing.assert_allclose(dashboards.density, (z > 0).mean(0))
+    np.testing.assert_allclose(dashboards.max_activation, z.max(0), rtol=1e-6)
+    latent = int(np.argmax(dashboards.density))
+    valid = dashboards.top_rows[latent] >= 0
+    np.testing.assert_allclose(dashboards.top_values[latent][valid], z[dashboards.top_rows[latent][valid], latent])
+    assert dashboards.histogram.sum() == (z > 0).sum()
+    single = [
+        j for j in range(256) if (dashboards.top_rows[j] >= 0).all() and len(set(tokens[dashboards.top_rows[j]])) == 1
+    ]
+    assert len(single) >= 10  # 67 measured: latents for one syllable (the current token)
+    assert dashboards.promoted.shape == (256, 10) and (np.diff(dashboards.promoted_logits, axis=1) <= 0).all()

@@ -216,7 +216,7 @@ def train_sae(
     try:
         while seen < tokens:
             checkpoint()
-            x = torch.from_numpy(np.ascontiguousarray(batch[: tokens - seen])).to(device)
+            x = torch.from_numpy(np.array(batch[: tokens - seen], dtype=np.float32)).to(device)
             fvu, aux = _step(sae, optimizer, x, since_fired, dead_tokens, aux_k)
             seen += len(x)
             bar.update(len(x))
