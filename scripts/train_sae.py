@@ -11,6 +11,10 @@ Layer: the residual after 15 of SmolLM2's 30 blocks, the middle, where SAE featu
 interpretable (early layers: token identity; late: next-token prediction); it costs half a forward.
 
     python scripts/train_sae.py [--work /tmp/sae-work] [--latents 2304] [--k 32] [--epochs 4] [--seed 0]
+                                [--control-fraction 0.25] [--skip-control]
+
+The control (every weight tensor of the model shuffled, then the same recipe on the first quarter of the
+training texts) shows what an SAE finds without learnt structure.
 
 Writes ``interplab_widgets/features/saes/smollm2-135m-layer15/`` (float16 ``sae.safetensors``,
 ``config.json`` with the evaluation in ``notes``, ``heldout.jsonl``) and prints the numbers for the README.
@@ -75,7 +79,7 @@ def shuffled_copy(name: str, seed: int):
 
 def train_and_evaluate(handle, train, held, work: Path, args, tag: str) -> dict:
     started = time.perf_counter()
-    shards = harvest_shards(handle, train, work / f"shards-{tag}", layers=[LAYER], shard_tokens=65_536, batch_size=16)
+    shards = harvest_shards(handle, train, work / f"shards-{tag}", layers=[LAYER], shard_tokens=65_536, batch_size=32)
     harvest_s = time.perf_counter() - started
     tokens = shards.n_rows * args.epochs
     started = time.perf_counter()
@@ -110,6 +114,7 @@ def main() -> None:
     parser.add_argument("--epochs", type=int, default=4)
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-control", action="store_true")
+    parser.add_argument("--control-fraction", type=float, default=0.25, help="of the training texts, for the control")
     args = parser.parse_args()
     torch.manual_seed(args.seed)
     texts = fortunes(args.work)
@@ -126,7 +131,10 @@ def main() -> None:
     corpus = {"corpus": "Debian fortunes + fortunes-min", "train_texts": len(train), "heldout_texts": len(held)}
     sae.config.notes = {**real, **corpus, "seed": args.seed}
     if not args.skip_control:
-        control = train_and_evaluate(shuffled_copy("smollm2-135m", args.seed), train, held, args.work, args, "shuffled")
+        subset = train[: int(len(train) * args.control_fraction)]  # the same recipe on fewer tokens: a control
+        control = train_and_evaluate(
+            shuffled_copy("smollm2-135m", args.seed), subset, held, args.work, args, "shuffled"
+        )
         control.pop("sae")
         sae.config.notes["shuffled_weights_control"] = control
     save_sae(sae, OUT, dtype=torch.float16)
