@@ -10,10 +10,10 @@ the last 5 % are held out (never harvested) and saved beside the SAE for its eva
 Layer: the residual after 15 of SmolLM2's 30 blocks, the middle, where SAE features are usually most
 interpretable (early layers: token identity; late: next-token prediction); it costs half a forward.
 
-    python scripts/train_sae.py [--work /tmp/sae-work] [--latents 2304] [--k 32] [--epochs 4] [--seed 0]
-                                [--control-fraction 0.25] [--skip-control]
+    python scripts/train_sae.py [--work /tmp/sae-work] [--latents 2304] [--k 32] [--epochs 2] [--seed 0]
+                                [--control-fraction 0.2] [--eval-texts 300] [--skip-control]
 
-The control (every weight tensor of the model shuffled, then the same recipe on the first quarter of the
+The control (every weight tensor of the model shuffled, then the same recipe on the first fifth of the
 training texts) shows what an SAE finds without learnt structure.
 
 Writes ``interplab_widgets/features/saes/smollm2-135m-layer15/`` (float16 ``sae.safetensors``,
@@ -35,7 +35,7 @@ import torch
 
 from interplab_widgets import load_model
 from interplab_widgets.capture.shards import harvest_shards
-from interplab_widgets.features import evaluate_sae, save_sae, train_sae
+from interplab_widgets.features import evaluate_sae, load_sae, save_sae, train_sae
 
 REPO = Path(__file__).resolve().parents[1]
 OUT = REPO / "interplab_widgets" / "features" / "saes" / "smollm2-135m-layer15"
@@ -86,7 +86,7 @@ def train_and_evaluate(handle, train, held, work: Path, args, tag: str) -> dict:
     sae, log = train_sae(shards, layer=LAYER, n_latents=args.latents, k=args.k, tokens=tokens, batch_rows=4096,
                          dead_tokens=min(1_000_000, shards.n_rows // 2), seed=args.seed)  # fmt: skip
     train_s = time.perf_counter() - started
-    result = evaluate_sae(sae, handle, held, batch_size=16)
+    result = evaluate_sae(sae, handle, held[: args.eval_texts], batch_size=16)
     print(f"[{tag}] {result.table()}")
     return {
         "sae": sae,
@@ -106,16 +106,35 @@ def train_and_evaluate(handle, train, held, work: Path, args, tag: str) -> dict:
     }
 
 
+SLICE = 64  # held-out texts whose numbers the shipped float16 SAE must reproduce (tests/test_shipped_sae.py)
+
+
+def record_slice(model) -> None:
+    """Measure the saved (float16) SAE on the first held-out texts and write the numbers into its config."""
+    sae = load_sae("smollm2-135m", layer=LAYER)
+    held = [json.loads(line) for line in (OUT / "heldout.jsonl").read_text().splitlines()][:SLICE]
+    result = evaluate_sae(sae, model, held, batch_size=16)
+    config = json.loads((OUT / "config.json").read_text())
+    config["notes"]["heldout_slice"] = {"texts": SLICE, **result.__dict__, "loss_recovered": result.loss_recovered}
+    (OUT / "config.json").write_text(json.dumps(config, indent=1, default=float))
+    print(f"[shipped, first {SLICE} held-out texts] {result.table()}")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser()
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "interplab-sae-work")
     parser.add_argument("--latents", type=int, default=2304)  # 4 x d_model: 5.3 MB in float16
     parser.add_argument("--k", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=4)
+    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--eval-texts", type=int, default=300, help="held-out texts the numbers are measured on")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-control", action="store_true")
-    parser.add_argument("--control-fraction", type=float, default=0.25, help="of the training texts, for the control")
+    parser.add_argument("--record-slice", action="store_true", help="only measure the saved SAE on the slice")
+    parser.add_argument("--control-fraction", type=float, default=0.2, help="of the training texts, for the control")
     args = parser.parse_args()
+    if args.record_slice:
+        record_slice(load_model("smollm2-135m"))
+        return
     torch.manual_seed(args.seed)
     texts = fortunes(args.work)
     order = np.random.default_rng(args.seed).permutation(len(texts))
@@ -130,16 +149,18 @@ def main() -> None:
     sae = real.pop("sae")
     corpus = {"corpus": "Debian fortunes + fortunes-min", "train_texts": len(train), "heldout_texts": len(held)}
     sae.config.notes = {**real, **corpus, "seed": args.seed}
+    save_sae(sae, OUT, dtype=torch.float16)  # the SAE first: the control only adds to its notes
+    (OUT / "heldout.jsonl").write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in held))
+    record_slice(model)
     if not args.skip_control:
         subset = train[: int(len(train) * args.control_fraction)]  # the same recipe on fewer tokens: a control
-        control = train_and_evaluate(
-            shuffled_copy("smollm2-135m", args.seed), subset, held, args.work, args, "shuffled"
-        )
+        shuffled = shuffled_copy("smollm2-135m", args.seed)
+        control = train_and_evaluate(shuffled, subset, held, args.work, args, "shuffled")
         control.pop("sae")
-        sae.config.notes["shuffled_weights_control"] = control
-    save_sae(sae, OUT, dtype=torch.float16)
-    (OUT / "heldout.jsonl").write_text("".join(json.dumps(t, ensure_ascii=False) + "\n" for t in held))
-    print(json.dumps(sae.config.notes, indent=1, default=float))
+        config = json.loads((OUT / "config.json").read_text())
+        config["notes"]["shuffled_weights_control"] = control
+        (OUT / "config.json").write_text(json.dumps(config, indent=1, default=float))
+    print((OUT / "config.json").read_text())
 
 
 if __name__ == "__main__":
