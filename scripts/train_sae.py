@@ -1,4 +1,4 @@
-"""Train the SAE shipped for smollm2-135m: corpus, harvest, TopK SAE, evaluation, and the shuffled-weights control.
+"""Train the SAE to ship for smollm2-135m: corpus, harvest, TopK SAE, evaluation, and the shuffled-weights control.
 
 Corpus: the ``fortunes`` and ``fortunes-min`` Debian packages (``apt-get download``; no hub at run time):
 about 2.6 MB of English in some 16,000 short texts — quotations, aphorisms, jokes, literature and Unix
