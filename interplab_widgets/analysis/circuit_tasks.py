@@ -81,10 +81,11 @@ class CircuitTask:
                 )
         self.clean = [p if isinstance(p, str) else self.handle.tokenizer.decode(p) for p in self.clean]
         self.corrupted = [p if isinstance(p, str) else self.handle.tokenizer.decode(p) for p in self.corrupted]
-        self.answers = self._tokens(answers, "answers", self.clean_ids)
-        self.contrasts = self._tokens(contrasts, "contrasts", self.corrupted_ids)
-        self.clean_metric = self._mean_metric(self.clean_ids)
-        self.corrupted_metric = self._mean_metric(self.corrupted_ids)
+        clean_logits, corrupted_logits = self._last_logits(self.clean_ids), self._last_logits(self.corrupted_ids)
+        self.answers = self._tokens(answers, "answers", clean_logits)
+        self.contrasts = self._tokens(contrasts, "contrasts", corrupted_logits)
+        self.clean_metric = float(self.metric(clean_logits, self.answers, self.contrasts).mean())
+        self.corrupted_metric = float(self.metric(corrupted_logits, self.answers, self.contrasts).mean())
         if abs(self.clean_metric - self.corrupted_metric) < 1e-6:
             raise InputError(
                 f"The metric is {self.clean_metric:.4g} on the clean and on the corrupted prompts, so faithfulness "
@@ -134,21 +135,15 @@ class CircuitTask:
     def _pieces(self, ids: torch.Tensor) -> list[str]:
         return [self.decode(i) for i in ids.tolist()]
 
-    def _tokens(self, given: Sequence[str | int] | None, name: str, prompts: list[torch.Tensor]) -> torch.Tensor:
+    def _last_logits(self, prompts: list[torch.Tensor]) -> torch.Tensor:
+        """Each prompt's next-token logits ``[n_pairs, vocab]``: one forward per prompt, for answers and metrics."""
+        with torch.no_grad():
+            return torch.cat([last_token_logits(self.handle, ids[None]) for ids in prompts]).cpu()
+
+    def _tokens(self, given: Sequence[str | int] | None, name: str, logits: torch.Tensor) -> torch.Tensor:
         if given is not None:
             return torch.tensor([single_token_id(self.handle, token, name) for token in given])
-        return torch.tensor([int(last_token_logits(self.handle, ids[None])[0].argmax()) for ids in prompts])
-
-    def _mean_metric(self, prompts: list[torch.Tensor]) -> float:
-        values = [
-            float(
-                self.metric(last_token_logits(self.handle, ids[None]).float(), self.answers[[i]], self.contrasts[[i]])[
-                    0
-                ].detach()
-            )
-            for i, ids in enumerate(prompts)
-        ]
-        return float(np.mean(values))
+        return logits.argmax(-1)
 
 
 def induction_task(model: Any, n_pairs: int = 16, segment_length: int = 8, seed: int = 0) -> CircuitTask:

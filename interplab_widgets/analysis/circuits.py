@@ -129,16 +129,23 @@ class CircuitGraph:
     def n_edges(self) -> int:
         return int(self.n_before().sum())
 
+    def component_of(self, node: int) -> tuple[int, int | None]:
+        """``(layer, head)`` of upstream ``node`` (``head=None`` for an MLP); ``node`` 0, the input, has none."""
+        if not 1 <= node < self.n_upstream:
+            raise ValueError(f"upstream node {node} is not a head or an MLP")
+        layer, slot = divmod(node - 1, self.n_heads + 1)
+        return layer, (slot if slot < self.n_heads else None)
+
     def inputs_of(self, node: int) -> list[int]:
         """The downstream inputs through which upstream ``node`` reads the residual (none for ``input``)."""
         if node == 0:
             return []
-        layer, slot = divmod(node - 1, self.n_heads + 1)
-        if slot == self.n_heads:
+        layer, head = self.component_of(node)
+        if head is None:
             return [self.mlp_input(layer)]
         start = self.attention_inputs(layer).start
-        group = slot // self.group_size
-        return [start + slot, start + self.n_heads + group, start + self.n_heads + self.n_kv_heads + group]
+        group = head // self.group_size
+        return [start + head, start + self.n_heads + group, start + self.n_heads + self.n_kv_heads + group]
 
     def node_of(self, downstream: int) -> tuple[int | None, int | None]:
         """``(layer, head)`` of the component a downstream input belongs to; ``head=None`` for an MLP or a

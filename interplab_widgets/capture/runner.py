@@ -166,11 +166,16 @@ def batched_residuals(
     order = sorted(range(len(tokenized)), key=lambda i: len(tokenized[i]))
     batches = [order[i : i + batch_size] for i in range(0, len(order), batch_size)]
     for batch in steps(batches, desc=desc, unit="batch", disable=not progress):
-        width = max(len(tokenized[i]) for i in batch)
-        ids = torch.zeros(len(batch), width, dtype=torch.long)
-        mask = torch.zeros(len(batch), width, dtype=torch.long)
-        for row, i in enumerate(batch):
-            n = len(tokenized[i])
-            ids[row, :n] = torch.tensor([token.id for token in tokenized[i]])
-            mask[row, :n] = 1
+        ids, mask = right_padded([[token.id for token in tokenized[i]] for i in batch])
         yield batch, forward_residuals(handle, ids, mask, up_to=up_to)
+
+
+def right_padded(rows: Sequence[Sequence[int]]) -> tuple[torch.Tensor, torch.Tensor]:
+    """Token id lists as ``(ids, attention_mask)`` ``[b, longest]``, padded on the right with 0 / mask 0."""
+    width = max(len(row) for row in rows)
+    ids = torch.zeros(len(rows), width, dtype=torch.long)
+    mask = torch.zeros(len(rows), width, dtype=torch.long)
+    for index, row in enumerate(rows):
+        ids[index, : len(row)] = torch.tensor(list(row), dtype=torch.long)
+        mask[index, : len(row)] = 1
+    return ids, mask

@@ -19,7 +19,7 @@ import torch
 from torch.nn import functional as F
 
 from ..analysis.patching import _hooks
-from ..capture.runner import tokenize
+from ..capture.runner import right_padded, tokenize
 from ..errors import InputError
 from ..progress import steps
 from .sae import TopKSAE
@@ -141,17 +141,10 @@ def _batches(handle, texts: Sequence[str], batch_size: int) -> list[tuple[torch.
     if all(len(ids) < 2 for ids in tokenized):
         raise InputError("Every text is a single token: cross-entropy needs at least two tokens per text.")
     order = sorted(range(len(tokenized)), key=lambda i: len(tokenized[i]))
-    batches = []
-    for start in range(0, len(order), batch_size):
-        rows = [tokenized[i] for i in order[start : start + batch_size]]
-        width = max(len(r) for r in rows)
-        ids = torch.zeros(len(rows), width, dtype=torch.long)
-        mask = torch.zeros(len(rows), width, dtype=torch.long)
-        for row, values in enumerate(rows):
-            ids[row, : len(values)] = torch.tensor(values)
-            mask[row, : len(values)] = 1
-        batches.append((ids, mask))
-    return batches
+    return [
+        right_padded([tokenized[i] for i in order[start : start + batch_size]])
+        for start in range(0, len(order), batch_size)
+    ]
 
 
 def _forward(handle, layer: int, ids, mask, edit) -> torch.Tensor:

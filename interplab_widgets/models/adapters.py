@@ -16,7 +16,7 @@ Adding a family is one ``register_adapter(ArchitectureAdapter(...))`` call.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 import torch
@@ -198,7 +198,7 @@ register_adapter(
         examples=("EleutherAI/pythia-70m",),
     )
 )
-register_adapter(
+GEMMA = register_adapter(
     ArchitectureAdapter(
         family="gemma",
         model_types=("gemma",),
@@ -215,20 +215,9 @@ register_adapter(
         examples=("google/gemma-7b",),
     )
 )
-register_adapter(  # post-attention and post-MLP norms: a block's outputs are normed before they are added
-    ArchitectureAdapter(
-        family="gemma2",
-        model_types=("gemma2",),
-        is_causal=True,
-        blocks="layers",
-        attention="self_attn",
-        attention_norm="input_layernorm",
-        mlp="mlp",
-        final_norm="norm",
-        attention_output="self_attn.o_proj",
-        rotary=True,
-        examples=("google/gemma-2-2b",),
-    )
+# Gemma 2 norms a block's attention and MLP outputs before adding them: the same paths, no circuits.
+register_adapter(
+    replace(GEMMA, family="gemma2", model_types=("gemma2",), mlp_norm=None, qkv=(), examples=("google/gemma-2-2b",))
 )
 register_adapter(
     ArchitectureAdapter(

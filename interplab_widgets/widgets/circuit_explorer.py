@@ -236,8 +236,8 @@ class CircuitExplorer(StaticExport, LiveWidget):
             kind, layer, head, upstream = "logits", g.n_layers, -1, None
         elif node in names[1:]:
             upstream = names.index(node)
-            layer, slot = divmod(upstream - 1, g.n_heads + 1)
-            kind, head = ("mlp", -1) if slot == g.n_heads else ("head", slot)
+            layer, slot = g.component_of(upstream)
+            kind, head = ("mlp", -1) if slot is None else ("head", slot)
         else:
             raise InputError(f"selected_node must be a head ('a0.h1'), an MLP ('m0'), 'logits' or ''; got {node!r}.")
         detail: dict[str, Any] = {"node": node, "kind": kind, "layer": layer, "head": head, "pair": pair}
@@ -280,8 +280,8 @@ class CircuitExplorer(StaticExport, LiveWidget):
         name = change["new"]
         names = self.graph.upstream_names
         if name in names[1:]:
-            layer, slot = divmod(names.index(name) - 1, self.graph.n_heads + 1)
-            if slot < self.graph.n_heads and (self.selected_layer, self.selected_head) != (layer, slot):
+            layer, slot = self.graph.component_of(names.index(name))
+            if slot is not None and (self.selected_layer, self.selected_head) != (layer, slot):
                 with self.hold_trait_notifications():
                     self.selected_layer, self.selected_head = layer, slot
 
