@@ -6,6 +6,9 @@
 import { svg } from "../lib/dom";
 import type { CircuitGraph, Edges } from "./types";
 
+/** Kept here for the circuit explorer; the helper itself is shared (lib/download.ts). */
+export { download } from "../lib/download";
+
 /**
  * `drawing` as a standalone SVG document: without the hover layer and the highlight classes, with
  * pixel width and height, a white background and a title.
@@ -66,17 +69,4 @@ export function circuitJson(input: CircuitJsonInput): Record<string, unknown> {
     curve: input.curveWire,
     task: input.taskWire,
   };
-}
-
-/** Offer `text` as a file download (a Blob URL, revoked once clicked). */
-export function download(filename: string, type: string, text: string): void {
-  const url = URL.createObjectURL(new Blob([text], { type }));
-  const a = document.createElement("a");
-  a.href = url;
-  a.download = filename;
-  a.style.display = "none";
-  document.body.appendChild(a);
-  a.click();
-  a.remove();
-  setTimeout(() => URL.revokeObjectURL(url), 0);
 }
