@@ -1,6 +1,6 @@
 """The package's disk cache: one folder, results keyed by everything that made them, capped in size.
 
-Converted models live in the folder itself; computed results (harvests, head scores) live in one
+Converted models live in the folder itself; computed results (harvests, head scores, feature dashboards) live in one
 subfolder per kind, named by a hash of their key, and are evicted least recently used first when
 they pass :data:`MAX_BYTES` (``$INTERPLAB_CACHE_MAX_BYTES`` to change it). A key must hold everything
 the result depends on: the model's :meth:`~interplab_widgets.ModelHandle.fingerprint`, the inputs,
@@ -16,7 +16,7 @@ import shutil
 import time
 from pathlib import Path
 
-RESULT_KINDS = ("harvests", "head_scores")
+RESULT_KINDS = ("harvests", "head_scores", "feature_dashboards")
 MAX_BYTES = 4 * 2**30
 
 

@@ -38,3 +38,21 @@ def pytest_terminal_summary(terminalreporter):
         terminalreporter.write_sep("-", "wall times")
         for nodeid, seconds in timed:
             terminalreporter.write_line(f"{seconds:7.1f} s  {nodeid}")
+
+
+@pytest.fixture(scope="session")
+def toy_sae(tmp_path_factory):
+    """A TopK SAE trained on 200k rows of toy-induction shards at layer 1 (token and previous token), and the
+    shards: shared by the SAE and FeatureExplorer tests."""
+    from toy_features import toy_texts
+
+    from interplab_widgets.capture.shards import harvest_shards
+    from interplab_widgets.features import train_sae
+
+    toy = load_model("toy-induction")
+    folder = tmp_path_factory.mktemp("toy-shards")
+    shards = harvest_shards(toy, toy_texts(toy, 300, seed=2), folder / "h", layers=[1], shard_tokens=2000,
+                            progress=False)  # fmt: skip
+    sae, _ = train_sae(shards, layer=1, n_latents=256, k=16, tokens=200_000, batch_rows=512, lr=2e-3,
+                       dead_tokens=10_000, progress=False)  # fmt: skip
+    return sae, shards

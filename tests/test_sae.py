@@ -5,9 +5,9 @@ from __future__ import annotations
 import numpy as np
 import pytest
 import torch
+from toy_features import toy_texts
 
 from interplab_widgets import InputError, load_model
-from interplab_widgets.capture.shards import harvest_shards
 from interplab_widgets.features import SAEConfig, TopKSAE, evaluate_sae, load_sae_folder, save_sae, train_sae
 from interplab_widgets.features.dashboards import feature_dashboards
 
@@ -26,16 +26,6 @@ def sparse_data(rows: int = 40_000, d: int = 32, n: int = 64, active: int = 3, s
 @pytest.fixture(scope="module")
 def toy():
     return load_model("toy-induction")
-
-
-def toy_texts(toy, n: int, seed: int) -> list[str]:
-    syllables = toy.tokenizer.convert_ids_to_tokens(list(range(64)))
-    rng = np.random.default_rng(seed)
-    texts = []
-    for _ in range(n):
-        segment = list(rng.choice(syllables, 8))
-        texts.append(" ".join(list(rng.choice(syllables, 6)) + segment + segment))
-    return texts
 
 
 def test_a_topk_sae_recovers_known_sparse_directions():
@@ -84,22 +74,18 @@ def test_an_exact_sae_recovers_all_the_loss(toy):
         1, abs=1e-4
     )
     assert result.ce_zero > result.ce_clean + 0.5  # the toy model needs its residual at layer 1
-
-
-@pytest.fixture(scope="module")
-def toy_sae(toy, tmp_path_factory):
-    """An SAE trained on 200k rows of toy shards at layer 1 (after block 0: token and previous token)."""
-    folder = tmp_path_factory.mktemp("toy-shards")
-    shards = harvest_shards(toy, toy_texts(toy, 300, seed=2), folder / "h", layers=[1], shard_tokens=2000,
-                            progress=False)  # fmt: skip
-    sae, _ = train_sae(shards, layer=1, n_latents=256, k=16, tokens=200_000, batch_rows=512, lr=2e-3,
-                       dead_tokens=10_000, progress=False)  # fmt: skip
-    return sae, shards
+    with torch.no_grad():  # an SAE that reconstructs zeros, trained past the first token: it *is* zero ablation
+        sae.W_dec.zero_()
+    sae.config.min_position = 1
+    result = evaluate_sae(sae, toy, toy_texts(toy, 12, seed=1), progress=False)
+    assert result.ce_sae == pytest.approx(result.ce_zero, abs=1e-5) and result.fvu > 1  # zeros: worse than the mean
 
 
 def test_an_sae_trained_on_toy_shards_is_measured_on_held_out_text(toy, toy_sae):
     sae, shards = toy_sae
-    assert sae.config.layer == 1 and sae.config.model == "toy-induction"
+    assert sae.config.layer == 1 and sae.config.model == "toy-induction" and sae.config.min_position == 1
+    trained_on = sum(len(b) for b in shards.batches(1, 1000, min_position=1))
+    assert trained_on == shards.n_rows - shards.manifest["n_texts"]  # every text's first token left out
     result = evaluate_sae(sae, toy, toy_texts(toy, 24, seed=3), progress=False)
     assert result.mean_l0 <= 16 and 0 < result.fvu < 0.15
     assert result.ce_clean < result.ce_sae < result.ce_zero
@@ -115,8 +101,10 @@ def test_dashboards_from_shards_match_the_encoder_and_find_single_token_features
     dashboards = feature_dashboards(sae, shards, toy, top_k=20, progress=False)
     rows = np.concatenate([np.asarray(shards.activations(i, 1)) for i in range(len(shards.plan))])
     tokens = np.concatenate([shards.provenance(i)["token_id"] for i in range(len(shards.plan))])
+    positions = np.concatenate([shards.provenance(i)["token_index"] for i in range(len(shards.plan))])
     z = sae.encode(torch.from_numpy(rows)).detach().numpy()
-    np.testing.assert_allclose(dashboards.density, (z > 0).mean(0))
+    z[positions < 1] = 0  # the first tokens are not encoded
+    np.testing.assert_allclose(dashboards.density, (z > 0).sum(0) / (positions >= 1).sum())
     np.testing.assert_allclose(dashboards.max_activation, z.max(0), rtol=1e-6)
     latent = int(np.argmax(dashboards.density))
     valid = dashboards.top_rows[latent] >= 0

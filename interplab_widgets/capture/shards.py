@@ -241,16 +241,26 @@ class ActivationShards:
             return {name: data[name] for name in PROVENANCE}
 
     def batches(
-        self, layer: int, batch_rows: int, *, shuffle: bool = True, seed: int = 0, shards: Sequence[int] | None = None
+        self,
+        layer: int,
+        batch_rows: int,
+        *,
+        shuffle: bool = True,
+        seed: int = 0,
+        shards: Sequence[int] | None = None,
+        min_position: int = 0,
     ) -> Iterator[np.ndarray]:
         """Rows of ``layer`` in batches ``[batch_rows, d_model]`` (the last may be shorter), one shard in memory at
-        a time: shards in a random order and rows shuffled within each when ``shuffle``."""
+        a time: shards in a random order and rows shuffled within each when ``shuffle``; rows of tokens before
+        ``min_position`` in their text are left out (``1``: the first token, the attention sink)."""
         rng = np.random.default_rng(seed)
         order = list(range(len(self.plan)) if shards is None else shards)
         if shuffle:
             rng.shuffle(order)
         for index in order:
             rows = np.asarray(self.activations(index, layer))
+            if min_position > 0:
+                rows = rows[self.provenance(index)["token_index"] >= min_position]
             if shuffle:
                 rows = rows[rng.permutation(len(rows))]
             for start in range(0, len(rows), batch_rows):

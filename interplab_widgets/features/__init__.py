@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from .contexts import Context, ContextReader, prompt_features
 from .dashboards import FeatureDashboards, feature_dashboards
 from .evaluate import SAEEvaluation, evaluate_sae
 from .sae import SAEConfig, TopKSAE, TrainingLog, load_sae, load_sae_folder, save_sae, shipped_saes, train_sae
 
 __all__ = [
+    "Context",
+    "ContextReader",
     "FeatureDashboards",
     "SAEConfig",
     "SAEEvaluation",
@@ -16,6 +19,7 @@ __all__ = [
     "feature_dashboards",
     "load_sae",
     "load_sae_folder",
+    "prompt_features",
     "save_sae",
     "shipped_saes",
     "train_sae",

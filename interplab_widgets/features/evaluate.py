@@ -7,6 +7,9 @@
   by its reconstruction (at every position), against the clean model and against replacing that residual
   by zeros (``loss_recovered``) or by its mean over the text (``loss_recovered_mean``):
   ``(CE_ablated − CE_sae) / (CE_ablated − CE_clean)``; 1 = as good as the model, 0 = as bad as ablation.
+
+Tokens before the SAE's ``min_position`` (the attention sink it was not trained on) keep the model's own
+residual in every run and are left out of FVU, L0 and the mean.
 """
 
 from __future__ import annotations
@@ -91,6 +94,7 @@ def evaluate_sae(
     ce = {"clean": 0.0, "sae": 0.0, "zero": 0.0, "mean": 0.0}
     n_targets = 0
     kept: list[torch.Tensor] = []
+    skip = sae.config.min_position
 
     def record(x: torch.Tensor) -> torch.Tensor:
         kept.append(x.detach())
@@ -101,7 +105,7 @@ def evaluate_sae(
         logits = _forward(handle, layer, ids, mask, record)
         ce["clean"] += _cross_entropy(logits, ids, mask)
         n_targets += int(mask[:, 1:].sum())
-        x = kept[0][mask.bool()].float()
+        x = kept[0][:, skip:][mask[:, skip:].bool()].float()
         with torch.no_grad():
             z = sae.encode(x.to(device))
             reconstruction = sae.decode(z).cpu()
@@ -120,7 +124,8 @@ def evaluate_sae(
     }
     for ids, mask in steps(batches, desc="SAE, spliced passes", unit="batch", disable=not progress):
         for name, replace in replacements.items():
-            ce[name] += _cross_entropy(_forward(handle, layer, ids, mask, replace), ids, mask)
+            edit = _from_position(skip, replace)
+            ce[name] += _cross_entropy(_forward(handle, layer, ids, mask, edit), ids, mask)
     frequency = fired.double() / count
     return SAEEvaluation(
         fvu=error / total,
@@ -145,6 +150,13 @@ def _batches(handle, texts: Sequence[str], batch_size: int) -> list[tuple[torch.
         right_padded([tokenized[i] for i in order[start : start + batch_size]])
         for start in range(0, len(order), batch_size)
     ]
+
+
+def _from_position(start: int, replace):
+    """``replace`` applied to the residual from position ``start`` on; earlier positions kept."""
+    if start == 0:
+        return replace
+    return lambda x: torch.cat([x[:, :start], replace(x[:, start:])], 1)
 
 
 def _forward(handle, layer: int, ids, mask, edit) -> torch.Tensor:
