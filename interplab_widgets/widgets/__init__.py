@@ -7,6 +7,7 @@ from .attention_modes import ATTENTION_MODES, AttentionMode, register_attention_
 from .attribution_view import AttributionView
 from .circuit_explorer import CircuitExplorer
 from .failure_explorer import FailureExplorer
+from .feature_explorer import FeatureExplorer
 from .generation_tracer import GenerationTracer
 from .patching_explorer import PatchingExplorer
 from .probe_view import ProbeView
@@ -20,6 +21,7 @@ __all__ = [
     "AttributionView",
     "CircuitExplorer",
     "FailureExplorer",
+    "FeatureExplorer",
     "GenerationTracer",
     "PatchingExplorer",
     "ProbeView",
