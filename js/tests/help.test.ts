@@ -4,6 +4,7 @@ import { HELP_TOGGLE_TITLE } from "../src/components/help_panel";
 import { mountAttribution } from "./attribution_fixture";
 import { mountCircuit } from "./circuit_fixture";
 import { mountFailure } from "./failure_fixture";
+import { mountFeatures } from "./feature_fixture";
 import { key, mount } from "./mount";
 import { mountPatching } from "./patching_fixture";
 import { mountProjection } from "./projection_fixture";
@@ -28,6 +29,7 @@ const VIEWS: ReadonlyArray<[string, () => Mounted]> = [
   ["failure explorer", () => mountFailure()],
   ["attribution view", () => mountAttribution()],
   ["circuit explorer", () => mountCircuit()],
+  ["feature explorer", () => mountFeatures()],
 ];
 
 /** The toggle and panel of a mounted view, checking they are wired to each other. */
@@ -147,6 +149,7 @@ describe("help panels", () => {
       "Failure explorer",
       "Attribution view",
       "Circuit explorer",
+      "Feature explorer",
     ]);
   });
 });
