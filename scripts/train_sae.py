@@ -10,7 +10,7 @@ the last 5 % are held out (never harvested) and saved beside the SAE for its eva
 Layer: the residual after 15 of SmolLM2's 30 blocks, the middle, where SAE features are usually most
 interpretable (early layers: token identity; late: next-token prediction); it costs half a forward.
 
-    python scripts/train_sae.py [--work /tmp/sae-work] [--latents 2304] [--k 32] [--epochs 2] [--seed 0]
+    python scripts/train_sae.py [--work /tmp/sae-work] [--latents 2304] [--k 32] [--epochs 3] [--seed 0]
                                 [--control-fraction 0.2] [--eval-texts 300] [--skip-control]
 
 The control (every weight tensor of the model shuffled, then the same recipe on the first fifth of the
@@ -125,7 +125,7 @@ def main() -> None:
     parser.add_argument("--work", type=Path, default=Path(tempfile.gettempdir()) / "interplab-sae-work")
     parser.add_argument("--latents", type=int, default=2304)  # 4 x d_model: 5.3 MB in float16
     parser.add_argument("--k", type=int, default=32)
-    parser.add_argument("--epochs", type=int, default=2)
+    parser.add_argument("--epochs", type=int, default=3)
     parser.add_argument("--eval-texts", type=int, default=300, help="held-out texts the numbers are measured on")
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--skip-control", action="store_true")
