@@ -3,7 +3,9 @@
 - harvest tokens/s in process vs plain forward passes of the model over the same batches (the baseline;
   the harvest stops at the layer it keeps, so a middle layer may beat a whole forward);
 - Ray on this one machine vs in process (the overhead is the point: one machine gains nothing);
-- SAE training tokens/s, and the time to build the dashboards' numbers of 1,000 features.
+- SAE training tokens/s, and the time to build the dashboards' numbers of 1,000 features;
+- FeatureExplorer's kernel time for one feature's dashboard (contexts re-read from the shards) and for a
+  prompt's features, against one forward pass over the same prompt.
 
     python benchmarks/features.py [--texts 400] [--layer 15] [--skip-ray]
 """
@@ -18,7 +20,7 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from interplab_widgets import harvest_shards, load_model, train_sae
+from interplab_widgets import FeatureExplorer, harvest_shards, load_model, load_sae, train_sae
 from interplab_widgets.features import feature_dashboards
 from interplab_widgets.features.evaluate import _batches
 
@@ -79,9 +81,17 @@ def main() -> None:
     sae.W_enc = torch.nn.Parameter(sae.W_enc.detach()[:1000].clone())
     sae.b_enc = torch.nn.Parameter(sae.b_enc.detach()[:1000].clone())
     sae.W_dec, sae.config.n_latents = subset, 1000
-    _, dashboards_s = timed(lambda: feature_dashboards(sae, shards, model, progress=False))
+    _, dashboards_s = timed(lambda: feature_dashboards(sae, shards, model, cache=False, progress=False))
     print(f"dashboards of 1,000 features over {rows:,} tokens: {dashboards_s:.1f} s ({dashboards_s / forward_s:.2f}x "
           "the plain forward over the same text)")  # fmt: skip
+    explorer = FeatureExplorer(model, load_sae("smollm2-135m", layer=15), shards)
+    features = np.argsort(-explorer.dashboards.density)[:20]
+    _, dashboard_s = timed(lambda: [explorer.dashboard_payload(int(f)) for f in features])
+    prompt = "The quick brown fox jumps over the lazy dog, and then it runs back home to sleep."
+    _, prompt_s = timed(lambda: explorer.prompt_payload(prompt))
+    _, one_forward_s = timed(lambda: model.run(prompt))
+    print(f"FeatureExplorer: one dashboard {1000 * dashboard_s / len(features):.0f} ms (mean of {len(features)}, "
+          f"uncached); a prompt's features {1000 * prompt_s:.0f} ms = {prompt_s / one_forward_s:.2f}x handle.run")
 
 
 if __name__ == "__main__":
