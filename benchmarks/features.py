@@ -90,8 +90,10 @@ def main() -> None:
     prompt = "The quick brown fox jumps over the lazy dog, and then it runs back home to sleep."
     _, prompt_s = timed(lambda: explorer.prompt_payload(prompt))
     _, one_forward_s = timed(lambda: model.run(prompt))
-    print(f"FeatureExplorer: one dashboard {1000 * dashboard_s / len(features):.0f} ms (mean of {len(features)}, "
-          f"uncached); a prompt's features {1000 * prompt_s:.0f} ms = {prompt_s / one_forward_s:.2f}x handle.run")
+    print(
+        f"FeatureExplorer: one dashboard {1000 * dashboard_s / len(features):.0f} ms (mean of {len(features)}, "
+        f"uncached); a prompt's features {1000 * prompt_s:.0f} ms = {prompt_s / one_forward_s:.2f}x handle.run"
+    )
 
 
 if __name__ == "__main__":

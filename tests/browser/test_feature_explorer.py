@@ -26,9 +26,7 @@ CELLS = [
 ]
 
 
-def test_feature_list_a_click_shows_contexts_from_the_kernel_and_a_prompt_shows_its_features(
-    jupyter, open_notebook
-):
+def test_the_list_a_click_shows_contexts_from_the_kernel_and_a_prompt_its_features(jupyter, open_notebook):
     name = "feature_explorer.ipynb"
     jupyter.write_notebook(name, CELLS)
     nb = open_notebook(name, "lab")
