@@ -8,7 +8,8 @@ import torch
 from tiny_models import TINY_CONFIGS, build_pair
 
 from interplab_widgets import InputError, load_model
-from interplab_widgets.analysis import norm_attention, transformed_values
+from interplab_widgets.analysis import downsample, head_statistics, norm_attention, transformed_values
+from interplab_widgets.capture.attention import SUMMARY_CHUNK_BYTES, attention_summary
 from interplab_widgets.models import supported_families
 
 TEXT = "When Mary and John went to the store, John gave a drink to Mary because she was thirsty."
@@ -148,3 +149,28 @@ def test_transformed_values_rebuild_the_attention_output(model_type, tokenizers)
     norms = norm_attention(trace, 1)
     assert norms.shape == (handle.n_heads, trace.n_tokens, trace.n_tokens)
     assert (norms >= 0).all()
+
+
+@pytest.mark.parametrize("model_type", sorted(TINY_CONFIGS))
+def test_chunked_attention_summaries_equal_the_averaged_full_pattern(model_type, tokenizers):
+    """The grid's thumbnails and head statistics, computed query chunk by query chunk from the layer's own
+    queries and keys, equal averaging the full pattern (chunks of 7 and 3 rows; bins larger and smaller)."""
+    handle, _ = tiny_handle(model_type, tokenizers)
+    trace = handle.run(" ".join([TEXT] * 3))
+    for layer in range(handle.n_layers):
+        full = trace.attention(layer)
+        for size, rows in ((8, 7), (32, None), (1000, 3)):
+            chunk = SUMMARY_CHUNK_BYTES if rows is None else rows * 4 * handle.n_heads * trace.n_tokens
+            blocks, stats = attention_summary(handle, layer, trace._residuals[layer], size, chunk_bytes=chunk)
+            torch.testing.assert_close(blocks, torch.as_tensor(downsample(full, size)), atol=1e-5, rtol=0)
+            torch.testing.assert_close(stats, torch.as_tensor(head_statistics(full)), atol=1e-5, rtol=0)
+
+
+def test_chunked_attention_summaries_equal_the_full_pattern_on_smollm2(smollm2):
+    trace = smollm2.run(" ".join([TEXT] * 28))  # ~600 tokens: the full pattern still fits
+    assert trace.n_tokens > 500
+    for layer in (0, 15, 29):
+        full = trace.attention(layer)
+        blocks, stats = attention_summary(smollm2, layer, trace._residuals[layer], 32, chunk_bytes=2**22)
+        torch.testing.assert_close(blocks, torch.as_tensor(downsample(full, 32)), atol=1e-5, rtol=0)
+        torch.testing.assert_close(stats, torch.as_tensor(head_statistics(full)), atol=1e-5, rtol=0)

@@ -10,6 +10,7 @@ input, with an eager-style additive mask. The result equals what
 
 from __future__ import annotations
 
+import math
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
@@ -63,8 +64,11 @@ def layer_sliding_window(handle: ModelHandle, attention: nn.Module) -> int | Non
     return getattr(handle.config, "sliding_window", None)
 
 
-def _replay(handle: ModelHandle, layer: int, residual: torch.Tensor, implementation: str) -> tuple:
-    """Call ``layer``'s attention module on its block input ``[1, n, d_model]`` with an eager-style mask."""
+def _replay(
+    handle: ModelHandle, layer: int, residual: torch.Tensor, implementation: str, *, mask: bool = True
+) -> tuple:
+    """Call ``layer``'s attention module on its block input ``[1, n, d_model]`` with an eager-style mask
+    (``mask=False``: none, for an implementation that masks by itself and must not hold ``n²`` of it)."""
     adapter = handle.adapter
     block = adapter.block_list(handle.model)[layer]
     attention = adapter.attention_module(block)
@@ -72,15 +76,19 @@ def _replay(handle: ModelHandle, layer: int, residual: torch.Tensor, implementat
     n = hidden.shape[1]
     position_ids = torch.arange(n, device=hidden.device)[None]
     kwargs = adapter.attention_kwargs(handle.model, hidden, position_ids)
-    mask = eager_mask(
-        n,
-        causal=handle.is_causal,
-        sliding_window=layer_sliding_window(handle, attention),
-        dtype=hidden.dtype,
-        device=hidden.device,
+    additive = (
+        eager_mask(
+            n,
+            causal=handle.is_causal,
+            sliding_window=layer_sliding_window(handle, attention),
+            dtype=hidden.dtype,
+            device=hidden.device,
+        )
+        if mask
+        else None
     )
     with handle.lock, eager_attention(handle.model, implementation):
-        return attention(hidden, attention_mask=mask, **kwargs)
+        return attention(hidden, attention_mask=additive, **kwargs)
 
 
 @torch.no_grad()
@@ -116,3 +124,75 @@ def recompute_values(handle: ModelHandle, layer: int, residual: torch.Tensor) ->
     _replay(handle, layer, residual, "interplab_values")
     values = _captured_values.pop()
     return values[0].float()
+
+
+_captured_scores: list[tuple[torch.Tensor, torch.Tensor, float, float | None]] = []
+
+
+def _keep_queries_and_keys(module: nn.Module, query, key, value, attention_mask, scaling=None, dropout=0.0,
+                           softcap=None, **kwargs):  # fmt: skip
+    """An attention "implementation" that records what the scores are made of: queries ``[b, heads, n, d]``,
+    keys ``[b, kv_heads, n, d]`` (after rotary and any q/k norm), the scale and Gemma 2's soft cap."""
+    _captured_scores.append((query, key, query.shape[-1] ** -0.5 if scaling is None else scaling, softcap))
+    batch, heads, n, head_dim = query.shape[0], query.shape[1], query.shape[2], value.shape[-1]
+    return value.new_zeros(batch, n, heads, head_dim), None
+
+
+SUMMARY_CHUNK_BYTES = 64 * 2**20
+"""Scores of one query chunk, ``heads × rows × n`` float32, stay within this."""
+
+
+@torch.no_grad()
+def attention_summary(
+    handle: ModelHandle, layer: int, residual: torch.Tensor, size: int, *, chunk_bytes: int = SUMMARY_CHUNK_BYTES
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every head's pattern averaged into ``t × t`` blocks, ``[heads, t, t]`` with ``t = min(n, size)`` (the
+    numbers of ``downsample`` of the full pattern), and the head statistics ``[heads, 3]`` of
+    ``head_statistics``, from the layer's own queries and keys one chunk of query rows at a time: scores,
+    mask, softmax and block sums per chunk, never the ``[heads, n, n]`` pattern (8192 tokens: 2.4 GB a layer).
+    A causal chunk reads only the keys up to its last row."""
+    from transformers import AttentionInterface
+
+    AttentionInterface.register("interplab_scores", _keep_queries_and_keys)
+    _captured_scores.clear()
+    _replay(handle, layer, residual, "interplab_scores", mask=False)
+    query, key, scaling, softcap = _captured_scores.pop()
+    q, k = query[0].float(), key[0].float()
+    if q.shape[0] != k.shape[0]:
+        k = k.repeat_interleave(q.shape[0] // k.shape[0], dim=0)
+    heads, n = q.shape[0], q.shape[1]
+    t = min(n, size)
+    bins = torch.arange(n, device=q.device) * t // n
+    key_bins = torch.nn.functional.one_hot(bins, t).float()  # [n, t]
+    counts = key_bins.sum(0)
+    blocks = q.new_zeros(heads, t, t)
+    entropy, first, previous = q.new_zeros(heads), q.new_zeros(heads), q.new_zeros(heads)
+    causal = handle.is_causal
+    block = handle.adapter.block_list(handle.model)[layer]
+    window = layer_sliding_window(handle, handle.adapter.attention_module(block))
+    rows = max(1, chunk_bytes // (4 * heads * n))
+    for start in range(0, n, rows):
+        stop = min(n, start + rows)
+        width = stop if causal else n
+        scores = q[:, start:stop] @ k[:, :width].transpose(1, 2) * scaling
+        if softcap is not None:
+            scores = torch.tanh(scores / softcap) * softcap
+        if causal:
+            queries = torch.arange(start, stop, device=q.device)[:, None]
+            keys = torch.arange(width, device=q.device)[None, :]
+            allowed = keys <= queries
+            if window:
+                allowed &= keys > queries - window
+            scores.masked_fill_(~allowed, float("-inf"))
+        p = scores.softmax(-1)  # [heads, rows, width]
+        entropy += -torch.special.xlogy(p, p).sum((1, 2))
+        first += p[..., 0].sum(-1)
+        lo = max(start, 1)
+        if lo < stop:
+            rows_after_first = torch.arange(lo, stop, device=q.device)
+            previous += p[:, rows_after_first - start, rows_after_first - 1].sum(-1)
+        by_query_bin = q.new_zeros(heads, t, width).index_add_(1, bins[start:stop], p)
+        blocks += by_query_bin @ key_bins[:width]
+    blocks /= counts[:, None] * counts[None, :]
+    statistics = torch.stack([entropy / n / math.log(2), first / n, previous / max(1, n - 1)], dim=-1)
+    return blocks.cpu(), statistics.cpu()

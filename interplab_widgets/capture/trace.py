@@ -12,7 +12,7 @@ import torch
 
 from ..errors import InputError
 from ..progress import steps
-from .attention import recompute_attention, recompute_values
+from .attention import attention_summary, recompute_attention, recompute_values
 
 if TYPE_CHECKING:
     from ..models.handle import ModelHandle
@@ -137,6 +137,13 @@ class Trace:
         a checkpoint and a share of the progress of the request it serves (:mod:`interplab_widgets.progress`)."""
         for layer in steps(list(range(self.n_layers) if layers is None else layers), disable=True):
             yield layer, self.attention(layer)
+
+    def attention_summary(self, layer: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+        """Every head's pattern at ``layer`` averaged into ``min(n, size)``² blocks ``[heads, t, t]``, and the
+        head statistics ``[heads, 3]``, computed in query chunks: on long inputs the full pattern is never held
+        (see :func:`~interplab_widgets.capture.attention.attention_summary`)."""
+        self._check_layer(layer)
+        return attention_summary(self.handle, layer, self._residuals[layer], size)
 
     def values(self, layer: int) -> torch.Tensor:
         """Each head's value vectors ``[heads, key, head_dim]`` at ``layer`` (kv heads repeated), recomputed."""

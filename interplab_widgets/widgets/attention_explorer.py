@@ -16,7 +16,7 @@ import numpy as np
 import traitlets
 
 from ..analysis.head_roles import cached_head_roles
-from ..analysis.head_summary import HEAD_STATISTICS, downsample, head_statistics
+from ..analysis.head_summary import HEAD_STATISTICS
 from ..capture.trace import Trace, check_index
 from ..errors import InputError
 from ..models import ModelHandle, load_model
@@ -203,10 +203,10 @@ class AttentionExplorer(StaticExport, LiveWidget):
         shapes, not strengths) and head statistics ``[layers, heads, k]``, one layer at a time."""
         thumbnails, stats = [], []
         layers = steps(range(trace.n_layers), desc="attention thumbnails", disable=trace.n_tokens < 1024, leave=False)
-        for layer in layers:
-            pattern = trace.attention(layer)
-            thumbnails.append(quantise_unit(downsample(pattern, self.thumbnail_size)))
-            stats.append(head_statistics(pattern))
+        for layer in layers:  # in query chunks: the full [heads, n, n] pattern is never built for the grid
+            blocks, statistics = trace.attention_summary(layer, self.thumbnail_size)
+            thumbnails.append(quantise_unit(blocks.numpy()))
+            stats.append(statistics.numpy())
         return np.stack(thumbnails), np.stack(stats)
 
 
