@@ -83,3 +83,18 @@ def test_head_statistics_by_loops():
         entropy = np.mean([-sum(p * np.log2(p) for p in row if p > 0) for row in patterns[h]])
         previous = np.mean([patterns[h, i, i - 1] for i in range(1, 6)])
         np.testing.assert_allclose(stats[h], [entropy, patterns[h, :, 0].mean(), previous], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    ("model", "residual", "head_fusion"), [("smollm2", True, "mean"), ("smollm2", False, "max"), ("minilm", True, "min")]
+)
+def test_a_rollout_row_equals_that_row_of_the_full_rollout(model, residual, head_fusion, request):
+    """The pinned token's row from query chunks, top layer down, equals the full matrix's row; an encoder's too."""
+    from interplab_widgets.analysis import rollout_row
+
+    handle = request.getfixturevalue(model)
+    trace = handle.run("The lighthouse keeper climbed the stairs to light the lamp, and the ships saw it. " * 3)
+    full = attention_rollout(trace, residual=residual, head_fusion=head_fusion, end_layer=4)
+    for token in (0, trace.n_tokens // 2, trace.n_tokens - 1):
+        row = rollout_row(trace, token, residual=residual, head_fusion=head_fusion, end_layer=4)
+        np.testing.assert_allclose(row, full[token], atol=1e-6)

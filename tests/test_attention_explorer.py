@@ -86,6 +86,32 @@ def test_flow_mode_sends_the_pinned_tokens_flow(explorer):
     assert np.abs(np.delete(pattern, 6, axis=0)).max() == 0
 
 
+def test_at_length_rollout_sends_the_pinned_tokens_row_and_flow_refuses_before_allocating(explorer, monkeypatch):
+    """Long inputs (here: the thresholds lowered to this text): rollout becomes the pinned token's row, computed
+    from query chunks; flow past its memory limit says what to cut, before any pattern is computed."""
+    from dataclasses import replace
+
+    from interplab_widgets.widgets import attention_modes
+
+    rollout = attention_modes.ATTENTION_MODES["rollout"]
+    monkeypatch.setitem(attention_modes.ATTENTION_MODES, "rollout", replace(rollout, per_token_from=5))
+    monkeypatch.setattr(attention_modes, "ROW_ONLY_FROM", 5)
+    explorer.selected_layer, explorer.mode, explorer.selected_token = 4, "rollout", 3
+    explorer.wait()
+    pattern = from_wire(explorer._detail["pattern"]).astype(np.float32)
+    np.testing.assert_allclose(pattern[3], attention_rollout(explorer.trace, end_layer=4)[3], atol=1e-3)
+    assert np.abs(np.delete(pattern, 3, axis=0)).max() == 0
+    explorer.selected_token = 6  # the row follows the pinned token
+    explorer.wait()
+    assert from_wire(explorer._detail["pattern"]).astype(np.float32)[6].sum() == pytest.approx(1, abs=1e-2)
+
+    monkeypatch.setattr(attention_modes, "FLOW_MAX_BYTES", 1000)
+    monkeypatch.setattr(type(explorer.trace), "attentions", lambda *a, **k: pytest.fail("a pattern was computed"))
+    explorer.mode = "flow"
+    explorer.wait()
+    assert "over the 0 GiB limit" in explorer._error and "cut the text to about" in explorer._error
+
+
 def test_norm_mode_sends_the_heads_norm_based_attention(explorer):
     explorer.selected_layer, explorer.selected_head, explorer.mode = 2, 4, "norm"
     explorer.wait()

@@ -31,7 +31,7 @@ from .patching import (
 )
 from .probes import ProbeCurve, ProbeSplits, control_labels, probe_layers, probe_scores, probe_splits
 from .projection import project
-from .rollout import attention_rollout, fuse_heads
+from .rollout import attention_rollout, fuse_heads, rollout_row
 
 __all__ = [
     "HEAD_SCORES",
@@ -79,6 +79,7 @@ __all__ = [
     "probe_splits",
     "project",
     "register_head_score",
+    "rollout_row",
     "thumbnail_bins",
     "trace_generation",
     "transformed_values",

@@ -68,3 +68,36 @@ def attention_rollout(
     if rollout is None:
         raise ValueError(f"No layers between start_layer={start_layer} and end_layer={end_layer}.")
     return rollout.float().numpy()
+
+
+def rollout_row(
+    trace: Any, token: int, residual: bool = True, head_fusion: str = "mean", start_layer: int = 0,
+    end_layer: int | None = None,
+) -> np.ndarray:  # fmt: skip
+    """Row ``token`` of :func:`attention_rollout` (``[n]``): a vector times each layer's matrix from the top
+    layer down, read from the pattern's query chunks (:meth:`Trace.pattern_chunks`), so ``n²`` work per
+    layer instead of ``n³`` and never a whole pattern in memory. Only rows the vector reaches are computed
+    (a causal model's: those up to ``token``)."""
+    n = trace.n_tokens
+    if not 0 <= token < n:
+        raise ValueError(f"token must be in 0..{n - 1}, got {token}.")
+    last = trace.n_layers - 1 if end_layer is None else end_layer
+    vector = torch.zeros(n, dtype=torch.float64)
+    vector[token] = 1.0
+    for layer in range(last, start_layer - 1, -1):
+        out = torch.zeros_like(vector)
+        reached = int(vector.nonzero().max()) + 1
+        for start, chunk in trace.pattern_chunks(layer, queries=reached):
+            stop, width = start + chunk.shape[1], chunk.shape[2]
+            weights = vector[start:stop]
+            if not weights.any():
+                continue
+            fused = fuse_heads(chunk, head_fusion).double()  # [rows, width]
+            if residual:  # rows of 0.5 * A + 0.5 * I, renormalised
+                weights = 0.5 * weights / (0.5 * fused.sum(-1) + 0.5)
+                out[start:stop] += weights
+            else:
+                weights = weights / fused.sum(-1)
+            out[:width] += weights @ fused
+        vector = out
+    return vector.float().numpy()

@@ -143,14 +143,18 @@ SUMMARY_CHUNK_BYTES = 64 * 2**20
 
 
 @torch.no_grad()
-def attention_summary(
-    handle: ModelHandle, layer: int, residual: torch.Tensor, size: int, *, chunk_bytes: int = SUMMARY_CHUNK_BYTES
-) -> tuple[torch.Tensor, torch.Tensor]:
-    """Every head's pattern averaged into ``t × t`` blocks, ``[heads, t, t]`` with ``t = min(n, size)`` (the
-    numbers of ``downsample`` of the full pattern), and the head statistics ``[heads, 3]`` of
-    ``head_statistics``, from the layer's own queries and keys one chunk of query rows at a time: scores,
-    mask, softmax and block sums per chunk, never the ``[heads, n, n]`` pattern (8192 tokens: 2.4 GB a layer).
-    A causal chunk reads only the keys up to its last row."""
+def pattern_chunks(
+    handle: ModelHandle,
+    layer: int,
+    residual: torch.Tensor,
+    *,
+    queries: int | None = None,
+    chunk_bytes: int = SUMMARY_CHUNK_BYTES,
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """``(start, p)`` for consecutive chunks of query rows of ``layer``'s pattern, ``p`` = ``[heads, rows, width]``
+    float32 (a causal chunk's ``width`` is its last row + 1: the keys after it are masked anyway), computed from
+    the layer's own queries and keys (scores, mask, softmax): the ``[heads, n, n]`` pattern is never held
+    (8192 tokens: 2.4 GB a layer). ``queries``: only the first that many rows."""
     from transformers import AttentionInterface
 
     AttentionInterface.register("interplab_scores", _keep_queries_and_keys)
@@ -161,37 +165,50 @@ def attention_summary(
     if q.shape[0] != k.shape[0]:
         k = k.repeat_interleave(q.shape[0] // k.shape[0], dim=0)
     heads, n = q.shape[0], q.shape[1]
-    t = min(n, size)
-    bins = torch.arange(n, device=q.device) * t // n
-    key_bins = torch.nn.functional.one_hot(bins, t).float()  # [n, t]
-    counts = key_bins.sum(0)
-    blocks = q.new_zeros(heads, t, t)
-    entropy, first, previous = q.new_zeros(heads), q.new_zeros(heads), q.new_zeros(heads)
     causal = handle.is_causal
     block = handle.adapter.block_list(handle.model)[layer]
     window = layer_sliding_window(handle, handle.adapter.attention_module(block))
     rows = max(1, chunk_bytes // (4 * heads * n))
-    for start in range(0, n, rows):
+    for start in range(0, n if queries is None else min(n, queries), rows):
         stop = min(n, start + rows)
         width = stop if causal else n
         scores = q[:, start:stop] @ k[:, :width].transpose(1, 2) * scaling
         if softcap is not None:
             scores = torch.tanh(scores / softcap) * softcap
         if causal:
-            queries = torch.arange(start, stop, device=q.device)[:, None]
+            positions = torch.arange(start, stop, device=q.device)[:, None]
             keys = torch.arange(width, device=q.device)[None, :]
-            allowed = keys <= queries
+            allowed = keys <= positions
             if window:
-                allowed &= keys > queries - window
+                allowed &= keys > positions - window
             scores.masked_fill_(~allowed, float("-inf"))
-        p = scores.softmax(-1)  # [heads, rows, width]
+        yield start, scores.softmax(-1)
+
+
+@torch.no_grad()
+def attention_summary(
+    handle: ModelHandle, layer: int, residual: torch.Tensor, size: int, *, chunk_bytes: int = SUMMARY_CHUNK_BYTES
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """Every head's pattern averaged into ``t × t`` blocks, ``[heads, t, t]`` with ``t = min(n, size)`` (the
+    numbers of ``downsample`` of the full pattern), and the head statistics ``[heads, 3]`` of
+    ``head_statistics``, from :func:`pattern_chunks`: never the full pattern."""
+    n = residual.shape[1]
+    t = min(n, size)
+    bins = torch.arange(n, device=residual.device) * t // n
+    key_bins = torch.nn.functional.one_hot(bins, t).float()  # [n, t]
+    counts = key_bins.sum(0)
+    blocks = entropy = first = previous = None
+    for start, p in pattern_chunks(handle, layer, residual, chunk_bytes=chunk_bytes):
+        heads, stop, width = p.shape[0], start + p.shape[1], p.shape[2]
+        if blocks is None:
+            blocks = p.new_zeros(heads, t, t)
+            entropy, first, previous = p.new_zeros(heads), p.new_zeros(heads), p.new_zeros(heads)
         entropy += -torch.special.xlogy(p, p).sum((1, 2))
         first += p[..., 0].sum(-1)
-        lo = max(start, 1)
-        if lo < stop:
-            rows_after_first = torch.arange(lo, stop, device=q.device)
-            previous += p[:, rows_after_first - start, rows_after_first - 1].sum(-1)
-        by_query_bin = q.new_zeros(heads, t, width).index_add_(1, bins[start:stop], p)
+        if max(start, 1) < stop:
+            after_first = torch.arange(max(start, 1), stop, device=p.device)
+            previous += p[:, after_first - start, after_first - 1].sum(-1)
+        by_query_bin = p.new_zeros(heads, t, width).index_add_(1, bins[start:stop], p)
         blocks += by_query_bin @ key_bins[:width]
     blocks /= counts[:, None] * counts[None, :]
     statistics = torch.stack([entropy / n / math.log(2), first / n, previous / max(1, n - 1)], dim=-1)

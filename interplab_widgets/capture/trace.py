@@ -12,7 +12,7 @@ import torch
 
 from ..errors import InputError
 from ..progress import steps
-from .attention import attention_summary, recompute_attention, recompute_values
+from .attention import attention_summary, pattern_chunks, recompute_attention, recompute_values
 
 if TYPE_CHECKING:
     from ..models.handle import ModelHandle
@@ -144,6 +144,12 @@ class Trace:
         (see :func:`~interplab_widgets.capture.attention.attention_summary`)."""
         self._check_layer(layer)
         return attention_summary(self.handle, layer, self._residuals[layer], size)
+
+    def pattern_chunks(self, layer: int, queries: int | None = None) -> Iterator[tuple[int, torch.Tensor]]:
+        """``(start, [heads, rows, width])`` chunks of query rows of ``layer``'s pattern, never the whole of it
+        (see :func:`~interplab_widgets.capture.attention.pattern_chunks`); ``queries``: the first rows only."""
+        self._check_layer(layer)
+        return pattern_chunks(self.handle, layer, self._residuals[layer], queries=queries)
 
     def values(self, layer: int) -> torch.Tensor:
         """Each head's value vectors ``[heads, key, head_dim]`` at ``layer`` (kv heads repeated), recomputed."""

@@ -190,7 +190,7 @@ class AttentionExplorer(StaticExport, LiveWidget):
         mode = ATTENTION_MODES.get(mode_name)
         if mode is None:
             raise InputError(f"Unknown mode {mode_name!r}: choose one of {', '.join(ATTENTION_MODES)}.")
-        return (mode.name, layer, head if mode.per_head else -1, token if mode.per_token else -1)
+        return (mode.name, layer, head if mode.per_head else -1, token if mode.depends_on_token(trace.n_tokens) else -1)
 
     def _run(self, text: str) -> Trace:
         trace = self.handle.run(text)

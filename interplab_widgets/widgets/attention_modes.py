@@ -13,19 +13,31 @@ import numpy as np
 
 from ..analysis.flow import attention_flow
 from ..analysis.norm_attention import norm_attention
-from ..analysis.rollout import attention_rollout
+from ..analysis.rollout import attention_rollout, rollout_row
 from ..capture.trace import Trace
+from ..errors import InputError
 
 
 @dataclass(frozen=True)
 class AttentionMode:
-    """``compute(trace, layer, head, token) -> [n, n]``; ``per_head`` / ``per_token`` say what it depends on."""
+    """``compute(trace, layer, head, token) -> [n, n]``; ``per_head`` / ``per_token`` say what it depends on
+    (``per_token_from``: the pinned token, from this many tokens on)."""
 
     name: str
     compute: Callable[[Trace, int, int, int], np.ndarray]
     per_head: bool
     per_token: bool = False
     description: str = ""
+    per_token_from: int | None = None
+
+    def depends_on_token(self, n_tokens: int) -> bool:
+        return self.per_token or (self.per_token_from is not None and n_tokens >= self.per_token_from)
+
+
+ROW_ONLY_FROM = 1024
+"""From this many tokens on, rollout computes only the pinned token's row: ``n²`` per layer instead of ``n³``."""
+FLOW_MAX_BYTES = 2 * 2**30
+"""Flow holds every layer's fused pattern up to the selected one; beyond this it refuses, saying what to cut."""
 
 
 ATTENTION_MODES: dict[str, AttentionMode] = {}
@@ -44,12 +56,30 @@ register_attention_mode(
         description="the head's attention weights",
     )
 )
+
+
+def _one_row(trace: Trace, token: int, row: np.ndarray) -> np.ndarray:
+    """``[n, n]`` zeros but for the pinned token's row (the last token when none is pinned)."""
+    matrix = np.zeros((trace.n_tokens, trace.n_tokens), dtype=np.float32)
+    matrix[token if token >= 0 else trace.n_tokens - 1] = row
+    return matrix
+
+
+def _rollout(trace: Trace, layer: int, head: int, token: int) -> np.ndarray:
+    """The whole rollout matrix on short inputs; from :data:`ROW_ONLY_FROM` tokens the pinned token's row."""
+    if trace.n_tokens < ROW_ONLY_FROM:
+        return attention_rollout(trace, end_layer=layer)
+    position = token if token >= 0 else trace.n_tokens - 1
+    return _one_row(trace, token, rollout_row(trace, position, end_layer=layer))
+
+
 register_attention_mode(
     AttentionMode(
         name="rollout",
-        compute=lambda trace, layer, head, token: attention_rollout(trace, end_layer=layer),
+        compute=_rollout,
         per_head=False,
         description="attention rollout through layers 0..layer (heads averaged, residual added)",
+        per_token_from=ROW_ONLY_FROM,
     )
 )
 
@@ -57,10 +87,16 @@ register_attention_mode(
 def _flow_of_token(trace: Trace, layer: int, head: int, token: int) -> np.ndarray:
     """The pinned token's row of attention flow through layers 0..layer (last token when none is pinned)."""
     position = token if token >= 0 else trace.n_tokens - 1
-    matrix = np.zeros((trace.n_tokens, trace.n_tokens), dtype=np.float32)
+    needed = 2 * (layer + 1) * trace.n_heads * trace.n_tokens**2 * 4  # the patterns and their fused capacities
+    if needed > FLOW_MAX_BYTES:
+        longest = int((FLOW_MAX_BYTES / (8 * (layer + 1) * trace.n_heads)) ** 0.5)
+        raise InputError(
+            f"Flow through layers 0..{layer} at {trace.n_tokens} tokens needs {needed / 2**30:.1f} GiB (every layer's "
+            f"pattern), over the {FLOW_MAX_BYTES / 2**30:.0f} GiB limit: pick a layer nearer 0, cut the text to "
+            f"about {longest} tokens, or use rollout (one row from query chunks)."
+        )
     stack = np.stack([pattern.numpy() for _, pattern in trace.attentions(range(layer + 1))])
-    matrix[position] = attention_flow(stack, positions=[position])[0]
-    return matrix
+    return _one_row(trace, token, attention_flow(stack, positions=[position])[0])
 
 
 register_attention_mode(
