@@ -86,7 +86,8 @@ def test_head_statistics_by_loops():
 
 
 @pytest.mark.parametrize(
-    ("model", "residual", "head_fusion"), [("smollm2", True, "mean"), ("smollm2", False, "max"), ("minilm", True, "min")]
+    ("model", "residual", "head_fusion"),
+    [("smollm2", True, "mean"), ("smollm2", False, "max"), ("minilm", True, "min")],
 )
 def test_a_rollout_row_equals_that_row_of_the_full_rollout(model, residual, head_fusion, request):
     """The pinned token's row from query chunks, top layer down, equals the full matrix's row; an encoder's too."""
