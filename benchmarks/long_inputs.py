@@ -67,7 +67,7 @@ def one_length(n: int, full_up_to: int) -> dict:
     if n <= full_up_to:
         _, rollout_s = timed(lambda: attention_rollout(trace)[last])
         row["rollout_full_s"] = rollout_s
-    del trace
+    trace = None  # freed before the explorer traces the text again
     explorer, build_s = timed(lambda: AttentionExplorer(model, text, roles=False))
     buffers, json_bytes = state_bytes(explorer)
     row.update(build=build_s / forward_s, first_display_mb=(buffers + json_bytes) / 1e6)
