@@ -47,14 +47,19 @@ def eager_mask(
     """Additive mask ``[1, 1, n, n]``: 0 where a query may look, the dtype's minimum elsewhere."""
     if not causal:
         return None
-    query = torch.arange(n, device=device)[:, None]
-    key = torch.arange(n, device=device)[None, :]
+    mask = torch.zeros(n, n, dtype=dtype, device=device)
+    mask.masked_fill_(~allowed_keys(0, n, n, sliding_window, device), torch.finfo(dtype).min)
+    return mask[None, None]
+
+
+def allowed_keys(start: int, stop: int, width: int, sliding_window: int | None, device: torch.device) -> torch.Tensor:
+    """Causal ``[stop - start, width]`` booleans: which of keys ``0..width`` queries ``start..stop`` may see."""
+    query = torch.arange(start, stop, device=device)[:, None]
+    key = torch.arange(width, device=device)[None, :]
     allowed = key <= query
     if sliding_window:
         allowed &= key > query - sliding_window
-    mask = torch.zeros(n, n, dtype=dtype, device=device)
-    mask.masked_fill_(~allowed, torch.finfo(dtype).min)
-    return mask[None, None]
+    return allowed
 
 
 def layer_sliding_window(handle: ModelHandle, attention: nn.Module) -> int | None:
@@ -109,17 +114,19 @@ def _keep_values(module: nn.Module, query: torch.Tensor, key: torch.Tensor, valu
     return value.new_zeros(batch, n, heads, head_dim), None
 
 
-def _register_value_capture() -> None:
-    """Make ``_keep_values`` an attention implementation (imported late: transformers' modeling is heavy)."""
+def _register_captures() -> None:
+    """Make the recording "implementations" below attention implementations (imported late: transformers'
+    modeling is heavy)."""
     from transformers import AttentionInterface
 
     AttentionInterface.register("interplab_values", _keep_values)
+    AttentionInterface.register("interplab_scores", _keep_queries_and_keys)
 
 
 @torch.no_grad()
 def recompute_values(handle: ModelHandle, layer: int, residual: torch.Tensor) -> torch.Tensor:
     """Each head's value vectors ``[heads, key, head_dim]`` of ``layer``, from the model's own projections."""
-    _register_value_capture()
+    _register_captures()
     _captured_values.clear()
     _replay(handle, layer, residual, "interplab_values")
     values = _captured_values.pop()
@@ -155,9 +162,7 @@ def pattern_chunks(
     float32 (a causal chunk's ``width`` is its last row + 1: the keys after it are masked anyway), computed from
     the layer's own queries and keys (scores, mask, softmax): the ``[heads, n, n]`` pattern is never held
     (8192 tokens: 2.4 GB a layer). ``queries``: only the first that many rows."""
-    from transformers import AttentionInterface
-
-    AttentionInterface.register("interplab_scores", _keep_queries_and_keys)
+    _register_captures()
     _captured_scores.clear()
     _replay(handle, layer, residual, "interplab_scores", mask=False)
     query, key, scaling, softcap = _captured_scores.pop()
@@ -176,12 +181,7 @@ def pattern_chunks(
         if softcap is not None:
             scores = torch.tanh(scores / softcap) * softcap
         if causal:
-            positions = torch.arange(start, stop, device=q.device)[:, None]
-            keys = torch.arange(width, device=q.device)[None, :]
-            allowed = keys <= positions
-            if window:
-                allowed &= keys > positions - window
-            scores.masked_fill_(~allowed, float("-inf"))
+            scores.masked_fill_(~allowed_keys(start, stop, width, window, q.device), float("-inf"))
         yield start, scores.softmax(-1)
 
 

@@ -62,7 +62,7 @@ class ContextReader:
         first = int(np.searchsorted(text_rows, text, side="left"))
         last = int(np.searchsorted(text_rows, text, side="right"))
         lo, hi = max(first, local - self.before), min(last, local + self.after + 1)
-        x = torch.from_numpy(np.array(self.shards.activations(shard, self.layer)[lo:hi])).to(_device(self.sae))
+        x = torch.from_numpy(np.array(self.shards.activations(shard, self.layer)[lo:hi])).to(self.sae.device)
         with torch.no_grad():
             values = self.sae.encode(x)[:, feature].float().cpu().numpy()
         values[provenance["token_index"][lo:hi] < self.sae.config.min_position] = 0
@@ -83,7 +83,7 @@ def prompt_features(sae: TopKSAE, handle: Any, text: str, top: int = 5) -> dict[
     layer = sae.config.layer
     residual = forward_residuals(handle, ids, torch.ones_like(ids), up_to=layer)[layer][0]
     with torch.no_grad():
-        z = sae.encode(residual.float().to(_device(sae))).cpu()
+        z = sae.encode(residual.float().to(sae.device)).cpu()
     skipped = min(len(tokens), sae.config.min_position)
     z[:skipped] = 0
     values, latents = z.topk(min(top, z.shape[1]), dim=1)
@@ -97,7 +97,3 @@ def prompt_features(sae: TopKSAE, handle: Any, text: str, top: int = 5) -> dict[
         "skipped": skipped,
         "max_activation": float(z.max()),
     }
-
-
-def _device(sae: TopKSAE) -> torch.device:
-    return next(sae.parameters()).device

@@ -95,7 +95,7 @@ def feature_dashboards(
         with np.load(path) as data:
             return FeatureDashboards(**{f.name: data[f.name] for f in fields(FeatureDashboards)})
     n = sae.config.n_latents
-    device = next(sae.parameters()).device
+    device = sae.device
     fired = torch.zeros(n, dtype=torch.long)
     top_values = torch.full((n, top_k), -1.0)
     top_rows = torch.full((n, top_k), -1, dtype=torch.long)

@@ -84,7 +84,7 @@ def evaluate_sae(
         )
     if isinstance(texts, str) or not texts:
         raise InputError("texts must be a non-empty list of held-out texts.")
-    device = next(sae.parameters()).device
+    device = sae.device
     batches = _batches(handle, texts, batch_size)
     fired = torch.zeros(sae.config.n_latents, dtype=torch.long)
     error = l0 = 0.0

@@ -78,6 +78,10 @@ class TopKSAE(nn.Module):
     def k(self) -> int:
         return self.config.k
 
+    @property
+    def device(self) -> torch.device:
+        return self.W_enc.device
+
     def pre_activations(self, x: torch.Tensor) -> torch.Tensor:
         """``[..., n_latents]`` before the TopK."""
         return (x / self.config.scale - self.b_dec) @ self.W_enc.T + self.b_enc
