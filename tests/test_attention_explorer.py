@@ -18,6 +18,11 @@ TEXT = "The cat sat on the mat because it was tired."
 HOSTILE = "<img src=x onerror=alert(1)>"
 
 
+def shown(detail: dict) -> np.ndarray:
+    """The overview the detail panel paints, float32 (exact: these texts are under 256 tokens)."""
+    return from_wire(detail["overview"]["pattern"]).astype(np.float32)
+
+
 @pytest.fixture(scope="module")
 def explorer(smollm2):
     return AttentionExplorer(smollm2, TEXT)
@@ -26,7 +31,7 @@ def explorer(smollm2):
 @pytest.fixture(autouse=True)
 def reset(explorer):
     yield
-    explorer.text, explorer.mode, explorer.selected_token = TEXT, "raw", -1
+    explorer.text, explorer.mode, explorer.selected_token, explorer.detail_window = TEXT, "raw", -1, []
     explorer.wait()
     explorer.selected_layer = explorer.selected_head = 0
     explorer.wait()
@@ -56,9 +61,8 @@ def test_selecting_a_head_sends_its_full_pattern(explorer):
     explorer.wait()
     detail = explorer._detail
     assert (detail["layer"], detail["head"], detail["mode"]) == (5, 3, "raw")
-    pattern = from_wire(detail["pattern"])
-    assert pattern.dtype == np.float16
-    np.testing.assert_allclose(pattern, explorer.trace.attention(5)[3].numpy(), atol=1e-3)
+    assert from_wire(detail["overview"]["pattern"]).dtype == np.float16 and detail["window"] is None
+    np.testing.assert_allclose(shown(detail), explorer.trace.attention(5)[3].numpy(), atol=1e-3)
 
 
 def test_rollout_mode_sends_the_rollout_up_to_the_selected_layer(explorer):
@@ -68,7 +72,7 @@ def test_rollout_mode_sends_the_rollout_up_to_the_selected_layer(explorer):
     explorer.wait()
     assert (explorer._detail["mode"], explorer._detail["head"]) == ("rollout", -1)
     expected = attention_rollout(explorer.trace, end_layer=4)
-    np.testing.assert_allclose(from_wire(explorer._detail["pattern"]), expected, atol=1e-3)
+    np.testing.assert_allclose(shown(explorer._detail), expected, atol=1e-3)
 
 
 def test_flow_mode_sends_the_pinned_tokens_flow(explorer):
@@ -77,13 +81,14 @@ def test_flow_mode_sends_the_pinned_tokens_flow(explorer):
     assert explorer._modes == ["raw", "rollout", "flow", "norm"]
     last = explorer.trace.n_tokens - 1
     stack = np.stack([explorer.trace.attention(layer).numpy() for layer in range(4)])
-    pattern = from_wire(explorer._detail["pattern"]).astype(np.float32)
+    pattern = shown(explorer._detail)
     np.testing.assert_allclose(pattern[last], attention_flow(stack, positions=[last])[0], atol=1e-3)
     explorer.selected_token = 6  # pinning a token recomputes the flow for it
     explorer.wait()
-    pattern = from_wire(explorer._detail["pattern"]).astype(np.float32)
+    pattern = shown(explorer._detail)
     np.testing.assert_allclose(pattern[6], attention_flow(stack, positions=[6])[0], atol=1e-3)
     assert np.abs(np.delete(pattern, 6, axis=0)).max() == 0
+    assert from_wire(explorer._detail["rows"]).tolist() == [6]  # the other rows are not computed
 
 
 def test_at_length_rollout_sends_the_pinned_tokens_row_and_flow_refuses_before_allocating(explorer, monkeypatch):
@@ -98,12 +103,12 @@ def test_at_length_rollout_sends_the_pinned_tokens_row_and_flow_refuses_before_a
     monkeypatch.setattr(attention_modes, "ROW_ONLY_FROM", 5)
     explorer.selected_layer, explorer.mode, explorer.selected_token = 4, "rollout", 3
     explorer.wait()
-    pattern = from_wire(explorer._detail["pattern"]).astype(np.float32)
+    pattern = shown(explorer._detail)
     np.testing.assert_allclose(pattern[3], attention_rollout(explorer.trace, end_layer=4)[3], atol=1e-3)
     assert np.abs(np.delete(pattern, 3, axis=0)).max() == 0
     explorer.selected_token = 6  # the row follows the pinned token
     explorer.wait()
-    assert from_wire(explorer._detail["pattern"]).astype(np.float32)[6].sum() == pytest.approx(1, abs=1e-2)
+    assert shown(explorer._detail)[6].sum() == pytest.approx(1, abs=1e-2)
 
     monkeypatch.setattr(attention_modes, "FLOW_MAX_BYTES", 1000)
     monkeypatch.setattr(type(explorer.trace), "attentions", lambda *a, **k: pytest.fail("a pattern was computed"))
@@ -116,7 +121,56 @@ def test_norm_mode_sends_the_heads_norm_based_attention(explorer):
     explorer.selected_layer, explorer.selected_head, explorer.mode = 2, 4, "norm"
     explorer.wait()
     expected = norm_attention(explorer.trace, 2)[4]
-    np.testing.assert_allclose(from_wire(explorer._detail["pattern"]), expected, rtol=1e-2, atol=1e-3)
+    np.testing.assert_allclose(shown(explorer._detail), expected, rtol=1e-2, atol=1e-3)
+
+
+def block_maxima(full: np.ndarray, query_starts: np.ndarray, key_starts: np.ndarray, q1: int, k1: int) -> np.ndarray:
+    """The oracle, block by block: the largest weight of each block of ``full``."""
+    q_ends, k_ends = [*query_starts[1:], q1], [*key_starts[1:], k1]
+    return np.array(
+        [[full[a:b, c:d].max() for c, d in zip(key_starts, k_ends)] for a, b in zip(query_starts, q_ends)]
+    )
+
+
+def test_viewport_replies_are_block_maxima_of_the_full_pattern_and_exact_when_zoomed_in(smollm2):
+    """~600 tokens: the panel gets the whole matrix as <= 256 x 256 block maxima (a lone strong key stays
+    visible), a zoomed window likewise, and one token a cell once the window is <= 256 tokens a side."""
+    view = AttentionExplorer(smollm2, " ".join([TEXT] * 50), roles=False, selected_layer=6, selected_head=2)
+    n = view.trace.n_tokens
+    assert n > 512
+    full = view.trace.attention(6)[2].numpy()  # the eager module's own pattern, the whole of it
+    detail = view._detail
+    overview = detail["overview"]
+    starts = [from_wire(overview["query_starts"]), from_wire(overview["key_starts"])]
+    assert overview["bounds"] == [0, n, 0, n] and len(starts[0]) == len(starts[1]) == 256
+    np.testing.assert_allclose(shown(detail), block_maxima(full, *starts, n, n), atol=1e-3)
+    assert detail["scale_max"] == pytest.approx(full.max(), abs=1e-6)
+
+    for window, exact in (([100, 480, 50, 400], False), ([300, 420, 200, 456], True)):
+        view.detail_window = window
+        view.wait()
+        part = view._detail["window"]
+        q0, q1, k0, k1 = part["bounds"]
+        assert part["bounds"] == window
+        query_starts, key_starts = from_wire(part["query_starts"]), from_wire(part["key_starts"])
+        expected = block_maxima(full, query_starts, key_starts, q1, k1)
+        np.testing.assert_allclose(from_wire(part["pattern"]).astype(np.float32), expected, atol=1e-3)
+        assert (len(query_starts) == q1 - q0 and len(key_starts) == k1 - k0) == exact
+        assert len(query_starts) <= 256 and len(key_starts) <= 256
+    np.testing.assert_allclose(from_wire(part["pattern"]).astype(np.float32), full[300:420, 200:456], atol=1e-3)
+
+    lines = view._detail_lines  # each query's strongest keys and each key's strongest queries
+    assert (lines["layer"], lines["head"], lines["k"]) == (6, 2, 8)
+    top_keys, top_queries = from_wire(lines["top_keys"]), from_wire(lines["top_queries"])
+    for q in (0, 7, n - 1):
+        strongest = np.argsort(-full[q], kind="stable")[: min(8, q + 1)]
+        assert set(top_keys[q][top_keys[q] >= 0]) == set(strongest)
+    assert set(top_queries[n - 1]) == {n - 1, -1}  # causal: only the last query sees the last key
+    np.testing.assert_allclose(from_wire(lines["top_query_weights"])[0], np.sort(full[:, 0])[::-1][:8], atol=1e-3)
+
+    state, _, buffers = _remove_buffers(view.get_state())
+    first_display = sum(len(b) for b in buffers) + len(json.dumps(state))
+    assert first_display < 2 * 2**20  # the whole matrix would be 2 n² bytes even as float16
 
 
 def test_arrays_travel_as_binary_buffers_not_json(explorer):
@@ -130,6 +184,8 @@ def test_arrays_travel_as_binary_buffers_not_json(explorer):
 @pytest.mark.parametrize(
     ("trait", "value", "message"),
     [
+        ("detail_window", [0, 99, 0, 5], "outside this text's 11 tokens"),
+        ("detail_window", [3, 2], "four token indices"),
         ("selected_layer", 30, "layer 30 is out of range"),
         ("selected_head", -1, "head -1 is out of range"),
         ("selected_token", 99, "token 99 is out of range"),
@@ -141,19 +197,20 @@ def test_out_of_range_selection_from_the_browser_shows_an_error_and_recovers(exp
     explorer.wait()
     assert message in explorer._error
     explorer.selected_layer, explorer.selected_head, explorer.mode, explorer.selected_token = 1, 1, "raw", 2
+    explorer.detail_window = []
     explorer.wait()
     assert explorer._error == ""
     assert (explorer._detail["layer"], explorer._detail["head"]) == (1, 1)
 
 
 def test_new_text_retraces_and_bad_text_keeps_the_old_view(explorer):
-    explorer.selected_token = 8
+    explorer.selected_token, explorer.detail_window = 8, [2, 9, 0, 9]
     explorer.wait()
     explorer.text = "Paris is the capital of France."
     explorer.wait()
     assert explorer._tokens == ["Paris", " is", " the", " capital", " of", " France", "."]
-    assert explorer.selected_token == -1  # the pin pointed past the new text
-    assert from_wire(explorer._detail["pattern"]).shape == (7, 7)
+    assert explorer.selected_token == -1 and explorer.detail_window == []  # both pointed into the old text
+    assert shown(explorer._detail).shape == (7, 7)
     explorer.text = ""
     explorer.wait()
     assert "empty" in explorer._error

@@ -47,4 +47,4 @@ def test_readme_register_attention_mode_adds_a_mode_to_a_new_explorer(clean_mode
     view = AttentionExplorer(load_model("toy-induction"), "ba ko mi ba ko mi", mode="diagonal", roles=False)
     assert view._modes[-1] == "diagonal"
     assert view._detail["mode"] == "diagonal" and view._detail["head"] == -1
-    np.testing.assert_array_equal(from_wire(view._detail["pattern"]), np.eye(6))
+    np.testing.assert_array_equal(from_wire(view._detail["overview"]["pattern"]), np.eye(6))

@@ -19,7 +19,7 @@ HEAD_STATISTICS = ("entropy", "first_token", "previous_token")
 def thumbnail_bins(n: int, size: int) -> np.ndarray:
     """First token index of each of ``min(n, size)`` bins; token i falls in bin ``i * size // n``."""
     size = min(n, size)
-    return np.array([-(-b * n // size) for b in range(size)])
+    return -(-np.arange(size) * n // size)
 
 
 def downsample(patterns: Any, size: int) -> np.ndarray:

@@ -23,7 +23,10 @@ def transformed_values(trace: Trace, layer: int) -> torch.Tensor:
     return torch.einsum("hkd,hde->hke", values, weights)
 
 
-def norm_attention(trace: Trace, layer: int) -> np.ndarray:
-    """``||alpha_ij * f_h(x_j)||`` for every head, ``[heads, query, key]`` float32."""
+def norm_attention(trace: Trace, layer: int, head: int | None = None) -> np.ndarray:
+    """``||alpha_ij * f_h(x_j)||`` for every head, ``[heads, query, key]`` float32, or for one ``head``,
+    ``[query, key]`` (from that head's pattern alone: on long inputs the layer's is never held)."""
     sizes = transformed_values(trace, layer).norm(dim=-1)  # [heads, key]
+    if head is not None:
+        return (trace.head_attention(layer, head) * sizes[head][None, :]).numpy()
     return (trace.attention(layer) * sizes[:, None, :]).numpy()

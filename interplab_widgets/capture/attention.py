@@ -11,7 +11,7 @@ input, with an eager-style additive mask. The result equals what
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -155,13 +155,14 @@ def pattern_chunks(
     layer: int,
     residual: torch.Tensor,
     *,
-    queries: int | None = None,
+    queries: int | range | None = None,
+    heads: Sequence[int] | None = None,
     chunk_bytes: int = SUMMARY_CHUNK_BYTES,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """``(start, p)`` for consecutive chunks of query rows of ``layer``'s pattern, ``p`` = ``[heads, rows, width]``
     float32 (a causal chunk's ``width`` is its last row + 1: the keys after it are masked anyway), computed from
     the layer's own queries and keys (scores, mask, softmax): the ``[heads, n, n]`` pattern is never held
-    (8192 tokens: 2.4 GB a layer). ``queries``: only the first that many rows."""
+    (8192 tokens: 2.4 GB a layer). ``queries``: only the first that many rows, or only this range of rows; ``heads``: only these heads."""
     _register_captures()
     _captured_scores.clear()
     _replay(handle, layer, residual, "interplab_scores", mask=False)
@@ -169,13 +170,17 @@ def pattern_chunks(
     q, k = query[0].float(), key[0].float()
     if q.shape[0] != k.shape[0]:
         k = k.repeat_interleave(q.shape[0] // k.shape[0], dim=0)
-    heads, n = q.shape[0], q.shape[1]
+    if heads is not None:
+        q, k = q[list(heads)], k[list(heads)]
+    n = q.shape[1]
     causal = handle.is_causal
     block = handle.adapter.block_list(handle.model)[layer]
     window = layer_sliding_window(handle, handle.adapter.attention_module(block))
-    rows = max(1, chunk_bytes // (4 * heads * n))
-    for start in range(0, n if queries is None else min(n, queries), rows):
-        stop = min(n, start + rows)
+    rows = max(1, chunk_bytes // (4 * q.shape[0] * n))
+    span = range(n if queries is None else queries) if not isinstance(queries, range) else queries
+    end = min(n, span.stop)
+    for start in range(span.start, end, rows):
+        stop = min(end, start + rows)
         width = stop if causal else n
         scores = q[:, start:stop] @ k[:, :width].transpose(1, 2) * scaling
         if softcap is not None:

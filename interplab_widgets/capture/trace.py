@@ -145,11 +145,14 @@ class Trace:
         self._check_layer(layer)
         return attention_summary(self.handle, layer, self._residuals[layer], size)
 
-    def pattern_chunks(self, layer: int, queries: int | None = None) -> Iterator[tuple[int, torch.Tensor]]:
+    def pattern_chunks(
+        self, layer: int, queries: int | range | None = None, heads: Sequence[int] | None = None
+    ) -> Iterator[tuple[int, torch.Tensor]]:
         """``(start, [heads, rows, width])`` chunks of query rows of ``layer``'s pattern, never the whole of it
-        (see :func:`~interplab_widgets.capture.attention.pattern_chunks`); ``queries``: the first rows only."""
+        (see :func:`~interplab_widgets.capture.attention.pattern_chunks`); ``queries``: the first rows, or a
+        range of them, only; ``heads``: only these heads."""
         self._check_layer(layer)
-        return pattern_chunks(self.handle, layer, self._residuals[layer], queries=queries)
+        return pattern_chunks(self.handle, layer, self._residuals[layer], queries=queries, heads=heads)
 
     def values(self, layer: int) -> torch.Tensor:
         """Each head's value vectors ``[heads, key, head_dim]`` at ``layer`` (kv heads repeated), recomputed."""
@@ -157,9 +160,22 @@ class Trace:
         return recompute_values(self.handle, layer, self._residuals[layer]).cpu()
 
     def head_attention(self, layer: int, head: int) -> torch.Tensor:
-        """One head's pattern ``[query, key]``."""
+        """One head's pattern ``[query, key]`` (from the layer's cached pattern if there is one)."""
+        self._check_layer(layer)
         self._check_head(head)
-        return self.attention(layer)[head]
+        if layer in self._attention_cache:
+            return self.attention(layer)[head]
+        return self.attention_rows(layer, head, range(self.n_tokens))
+
+    def attention_rows(self, layer: int, head: int, queries: range) -> torch.Tensor:
+        """Query rows ``queries`` of one head's pattern, ``[len(queries), n]``, from that head's query chunks
+        alone: a ninth of the layer's work for SmolLM2, and never its ``[heads, n, n]``."""
+        self._check_layer(layer)
+        self._check_head(head)
+        rows = torch.zeros(len(queries), self.n_tokens)
+        for start, chunk in self.pattern_chunks(layer, queries=queries, heads=[head]):
+            rows[start - queries.start : start - queries.start + chunk.shape[1], : chunk.shape[2]] = chunk[0].cpu()
+        return rows
 
     @property
     def logits(self) -> torch.Tensor:

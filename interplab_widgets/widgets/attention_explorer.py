@@ -1,9 +1,10 @@
 """AttentionExplorer: every head of a model at a glance, one head in full, linked by tokens.
 
 The view (``js/src/attention_explorer.ts``) gets thumbnails and per-head statistics on
-first paint, and the full pattern of a head only when it is selected. Selections
-arrive as trait changes; Python answers by setting ``_detail``. Nothing re-runs the
-model unless ``text`` changes.
+first paint, and a head's pattern only when it is selected, as the window the panel shows
+(:mod:`.attention_viewport`: block maxima at screen resolution, exact when zoomed in).
+Selections and zooms arrive as trait changes; Python answers by setting ``_detail``.
+Nothing re-runs the model unless ``text`` changes.
 """
 
 from __future__ import annotations
@@ -22,12 +23,15 @@ from ..errors import InputError
 from ..models import ModelHandle, load_model
 from ..progress import share, steps
 from .attention_modes import ATTENTION_MODES
+from .attention_viewport import DetailMatrix
 from .live import LiveWidget
 from .static_html import StaticExport
 from .view_support import static_asset
 from .wire import quantise_unit, to_wire
 
 DETAIL_CACHE_BYTES = 128 * 2**20
+READY_TOKENS = 2048
+"""Up to this many tokens a cached matrix's window is cut on the kernel's thread (a few ms); beyond, on the worker."""
 
 
 class AttentionExplorer(StaticExport, LiveWidget):
@@ -49,7 +53,7 @@ class AttentionExplorer(StaticExport, LiveWidget):
             rollout and flow recompute nothing after their first request).
     """
 
-    live_inputs = ("text", "selected_layer", "selected_head", "selected_token", "mode")
+    live_inputs = ("text", "selected_layer", "selected_head", "selected_token", "mode", "detail_window")
 
     text = traitlets.Unicode().tag(sync=True)
     """The traced text. Setting it runs a new trace and refreshes the whole view."""
@@ -61,6 +65,8 @@ class AttentionExplorer(StaticExport, LiveWidget):
     """Pinned token index, -1 for none."""
     mode = traitlets.Unicode("raw").tag(sync=True)
     """Detail-panel mode: a key of ``ATTENTION_MODES``."""
+    detail_window = traitlets.List(traitlets.Int()).tag(sync=True)
+    """The detail panel's visible window ``[q0, q1, k0, k1]`` (token ranges, half-open), ``[]`` for all of it."""
 
     _model_label = traitlets.Unicode().tag(sync=True)
     _n_layers = traitlets.Int().tag(sync=True)
@@ -72,7 +78,8 @@ class AttentionExplorer(StaticExport, LiveWidget):
     _head_stats = traitlets.Dict().tag(sync=True)  # float32 [layers, heads, len(HEAD_STATISTICS)]
     _head_stat_names = traitlets.List(traitlets.Unicode()).tag(sync=True)
     _head_roles = traitlets.List(traitlets.Dict()).tag(sync=True)  # [{layer, head, role, score}]
-    _detail = traitlets.Dict().tag(sync=True)  # {layer, head, mode, pattern: float16 [query, key]}
+    _detail = traitlets.Dict().tag(sync=True)  # {layer, head, mode, n, scale_max, rows, overview, window}
+    _detail_lines = traitlets.Dict().tag(sync=True)  # {layer, head, mode, n, k, top_keys, ...}: per matrix
 
     def __init__(
         self,
@@ -93,7 +100,7 @@ class AttentionExplorer(StaticExport, LiveWidget):
         self.trace: Trace | None = None
         self.thumbnail_size = thumbnail_size
         self.attention_cache_bytes = attention_cache_bytes
-        self._detail_cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
+        self._detail_cache: OrderedDict[tuple, DetailMatrix] = OrderedDict()
         handle = self.handle
         super().__init__(
             _model_label=handle.name,
@@ -120,42 +127,44 @@ class AttentionExplorer(StaticExport, LiveWidget):
         self._tokens = trace.tokens
         self._thumbnails = to_wire(thumbnails, "uint8")
         self._head_stats = to_wire(stats, "float32")
-        self._detail = self.detail_payload(selected_layer, selected_head, mode, trace, -1)
+        self._detail, self._detail_lines = self._answer(selected_layer, selected_head, mode, trace, -1, [])
         self.start_live()
 
     # -- view -> kernel: every input change is one request ---------------------------------
     def refresh(self) -> None:
-        """Answer the current inputs: a new trace if the text changed, then the selected detail."""
-        text, mode, token = self.text, self.mode, self.selected_token
+        """Answer the current inputs: a new trace if the text changed, then the selected detail's window."""
+        text, mode, token, window = self.text, self.mode, self.selected_token, list(self.detail_window)
         layer, head = self.selected_layer, self.selected_head
         shown = self.trace if self.trace is not None and self.trace.text == text else None
         try:
             cached = shown is not None and self._detail_key(shown, layer, head, mode, token) in self._detail_cache
         except InputError:
             cached = True  # compute raises it again at once, into the view
+        ready = cached and shown is not None and shown.n_tokens <= READY_TOKENS
 
         def compute() -> tuple:
             if shown is not None:
-                return None, self._detail_cache, self.detail_payload(layer, head, mode, shown, token)
+                return None, self._detail_cache, self._answer(layer, head, mode, shown, token, window)
             with share(0, 2):
                 trace = self._run(text)
             with share(1, 2):
                 summaries = self._summaries(trace)
             pin = token if token < trace.n_tokens else -1
-            cache: OrderedDict[tuple, np.ndarray] = OrderedDict()
-            return (trace, pin, summaries), cache, self.detail_payload(layer, head, mode, trace, pin, cache)
+            cache: OrderedDict[tuple, DetailMatrix] = OrderedDict()
+            return (trace, pin, summaries), cache, self._answer(layer, head, mode, trace, pin, [], cache)
 
         def apply(answer: tuple) -> None:
-            new, self._detail_cache, self._detail = answer
+            new, self._detail_cache, (self._detail, self._detail_lines) = answer
             if new is not None:
                 self.trace, pin, (thumbnails, stats) = new
                 self._tokens = self.trace.tokens
                 self._thumbnails = to_wire(thumbnails, "uint8")
                 self._head_stats = to_wire(stats, "float32")
                 self.selected_token = pin
+                self.detail_window = []
 
         label = f"detail of L{layer}H{head} ({mode})" if shown is not None else f"tracing {len(text)} characters"
-        self.request(label, compute, apply, ready=cached)
+        self.request(label, compute, apply, ready=ready)
 
     def detail_payload(
         self,
@@ -165,21 +174,53 @@ class AttentionExplorer(StaticExport, LiveWidget):
         trace: Trace | None = None,
         token: int | None = None,
         cache: OrderedDict | None = None,
+        window: list[int] | None = None,
     ) -> dict[str, Any]:
-        """``{layer, head, mode, pattern}`` for one selection, ``pattern`` float16 ``[query, key]``."""
+        """``_detail`` for one selection: ``{layer, head, mode, n, scale_max, rows, overview, window}``, the whole
+        matrix's block maxima and the ``window``'s (default :attr:`detail_window`; see :mod:`.attention_viewport`)."""
         trace = trace or self.trace
         if trace is None:
             raise InputError("No text has been traced yet.")
         token = self.selected_token if token is None else token
-        key = self._detail_key(trace, layer, head, mode_name, token)
+        window = list(self.detail_window) if window is None else window
+        return self._answer(layer, head, mode_name, trace, token, window, cache)[0]
+
+    def detail_matrix(self, layer: int, head: int, mode_name: str, token: int = -1) -> DetailMatrix:
+        """The matrix behind a selection, at full resolution (what the windows are cut from)."""
+        if self.trace is None:
+            raise InputError("No text has been traced yet.")
+        return self._matrix(self.trace, layer, head, mode_name, token, self._detail_cache)
+
+    def _answer(
+        self,
+        layer: int,
+        head: int,
+        mode_name: str,
+        trace: Trace,
+        token: int,
+        window: list[int],
+        cache: OrderedDict | None = None,
+    ) -> tuple[dict[str, Any], dict[str, Any]]:
+        """``(_detail, _detail_lines)`` for one selection and window."""
+        matrix = self._matrix(trace, layer, head, mode_name, token, self._detail_cache if cache is None else cache)
+        bounds = matrix.check_window(window)
         mode = ATTENTION_MODES[mode_name]
-        matrix = _cached(self._detail_cache if cache is None else cache, key, lambda: mode.compute(trace, *key[1:]))
-        return {
-            "layer": layer,
-            "head": head if mode.per_head else -1,
-            "mode": mode.name,
-            "pattern": to_wire(matrix, "float16"),
+        selection = {"layer": layer, "head": head if mode.per_head else -1, "mode": mode.name}
+        detail = selection | {
+            "n": matrix.n,
+            "scale_max": matrix.scale_max,
+            "rows": matrix.rows_wire(),
+            "overview": matrix.overview,
+            "window": None if bounds is None else matrix.part(bounds),
         }
+        return detail, selection | matrix.lines
+
+    def _matrix(
+        self, trace: Trace, layer: int, head: int, mode_name: str, token: int, cache: OrderedDict
+    ) -> DetailMatrix:
+        key = self._detail_key(trace, layer, head, mode_name, token)
+        compute = ATTENTION_MODES[mode_name].compute
+        return _cached(cache, key, lambda: DetailMatrix(compute(trace, *key[1:])))
 
     def _detail_key(self, trace: Trace, layer: int, head: int, mode_name: str, token: int) -> tuple:
         """The cache key of a selection, after checking it: ``(mode, layer, head or -1, token or -1)``."""
@@ -210,8 +251,9 @@ class AttentionExplorer(StaticExport, LiveWidget):
         return np.stack(thumbnails), np.stack(stats)
 
 
-def _cached(cache: OrderedDict, key: tuple, compute: Callable[[], np.ndarray]) -> np.ndarray:
-    """Detail matrices already sent, kept within ``DETAIL_CACHE_BYTES`` (rollout is worth keeping)."""
+def _cached(cache: OrderedDict, key: tuple, compute: Callable[[], DetailMatrix]) -> DetailMatrix:
+    """Detail matrices already sent, kept within ``DETAIL_CACHE_BYTES`` (rollout is worth keeping; the latest
+    always, so zooming into a long text's head cuts windows from it)."""
     if key in cache:
         cache.move_to_end(key)
         return cache[key]

@@ -16,15 +16,16 @@ from ..analysis.norm_attention import norm_attention
 from ..analysis.rollout import attention_rollout, rollout_row
 from ..capture.trace import Trace
 from ..errors import InputError
+from .attention_viewport import Rows
 
 
 @dataclass(frozen=True)
 class AttentionMode:
-    """``compute(trace, layer, head, token) -> [n, n]``; ``per_head`` / ``per_token`` say what it depends on
+    """``compute(trace, layer, head, token) -> [n, n]`` (or :class:`Rows` of it); ``per_head`` / ``per_token`` say what it depends on
     (``per_token_from``: the pinned token, from this many tokens on)."""
 
     name: str
-    compute: Callable[[Trace, int, int, int], np.ndarray]
+    compute: Callable[[Trace, int, int, int], np.ndarray | Rows]
     per_head: bool
     per_token: bool = False
     description: str = ""
@@ -58,14 +59,12 @@ register_attention_mode(
 )
 
 
-def _one_row(trace: Trace, token: int, row: np.ndarray) -> np.ndarray:
-    """``[n, n]`` zeros but for the pinned token's row (the last token when none is pinned)."""
-    matrix = np.zeros((trace.n_tokens, trace.n_tokens), dtype=np.float32)
-    matrix[token if token >= 0 else trace.n_tokens - 1] = row
-    return matrix
+def _one_row(trace: Trace, token: int, row: np.ndarray) -> Rows:
+    """The pinned token's row (the last token's when none is pinned): the other rows are not computed."""
+    return Rows(np.array([token if token >= 0 else trace.n_tokens - 1]), row[None])
 
 
-def _rollout(trace: Trace, layer: int, head: int, token: int) -> np.ndarray:
+def _rollout(trace: Trace, layer: int, head: int, token: int) -> np.ndarray | Rows:
     """The whole rollout matrix on short inputs; from :data:`ROW_ONLY_FROM` tokens the pinned token's row."""
     if trace.n_tokens < ROW_ONLY_FROM:
         return attention_rollout(trace, end_layer=layer)
@@ -84,7 +83,7 @@ register_attention_mode(
 )
 
 
-def _flow_of_token(trace: Trace, layer: int, head: int, token: int) -> np.ndarray:
+def _flow_of_token(trace: Trace, layer: int, head: int, token: int) -> Rows:
     """The pinned token's row of attention flow through layers 0..layer (last token when none is pinned)."""
     position = token if token >= 0 else trace.n_tokens - 1
     needed = 2 * (layer + 1) * trace.n_heads * trace.n_tokens**2 * 4  # the patterns and their fused capacities
@@ -111,7 +110,7 @@ register_attention_mode(
 register_attention_mode(
     AttentionMode(
         name="norm",
-        compute=lambda trace, layer, head, token: norm_attention(trace, layer)[head],
+        compute=lambda trace, layer, head, token: norm_attention(trace, layer, head),
         per_head=True,
         description="||weight x transformed value||: how much of each token actually reaches the query",
     )

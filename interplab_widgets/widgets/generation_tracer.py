@@ -253,7 +253,7 @@ class GenerationTracer(StaticExport, LiveWidget):
         check_index("head", head, self.handle.n_heads, "this model has heads")
         generation = self.record.generation
         position = generation.positions[step]
-        row = generation.trace.head_attention(layer, head)[position, : position + 1].numpy()  # one head, not all
+        row = generation.trace.attention_rows(layer, head, range(position, position + 1))[0, : position + 1].numpy()
         return {"step": step, "layer": layer, "head": head, "weights": to_wire(row, "float16")}
 
 
