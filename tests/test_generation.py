@@ -47,6 +47,10 @@ def test_step_attention_is_the_new_tokens_query_row(record):
     position = record.generation.positions[2]
     assert attention.shape == (30, 9, position + 1)
     torch.testing.assert_close(torch.tensor(attention.sum(-1)), torch.ones(30, 9), atol=1e-4, rtol=0)
+    trace = record.generation.trace  # one row of scores a layer = that row of the eager module's pattern
+    for layer in (0, 17, 29):
+        full = trace.attention(layer)[:, position, : position + 1]
+        torch.testing.assert_close(torch.tensor(attention[layer]), full, atol=1e-5, rtol=0)
 
 
 def test_chat_template_and_encoder_errors(smollm2, minilm):

@@ -48,10 +48,15 @@ class GenerationRecord:
         return int(below[-1] + 1) if len(below) else 0
 
     def step_attention(self, step: int) -> np.ndarray:
-        """The new token's query row for every layer and head, ``[layers, heads, context]``."""
+        """The new token's query row for every layer and head, ``[layers, heads, context]``: one row of scores a
+        layer, never a layer's whole pattern (an 8,000-token prompt's is 2.3 GB)."""
         trace = self.generation.trace
         position = self.generation.positions[step]
-        return np.stack([pattern[:, position, : position + 1].numpy() for _, pattern in trace.attentions()])
+        rows = [
+            next(trace.pattern_chunks(layer, queries=range(position, position + 1)))[1]
+            for layer in range(trace.n_layers)
+        ]
+        return np.stack([row[:, 0, : position + 1].cpu().numpy() for row in rows])
 
 
 def trace_generation(
