@@ -115,6 +115,13 @@ def test_at_length_rollout_sends_the_pinned_tokens_row_and_flow_refuses_before_a
     explorer.mode = "flow"
     explorer.wait()
     assert "over the 0 GiB limit" in explorer._error and "cut the text to about" in explorer._error
+    monkeypatch.setattr(attention_modes, "FLOW_MAX_BYTES", 2**40)  # memory fits, the max-flow work does not
+    monkeypatch.setattr(attention_modes, "FLOW_MAX_WORK", 10 * 10**3)
+    explorer.selected_layer = 3
+    explorer.wait()
+    assert "the work limit" in explorer._error and "pick layer 1 or nearer 0, cut the text to about 8 tokens" in (
+        explorer._error
+    )
 
 
 def test_norm_mode_sends_the_heads_norm_based_attention(explorer):
@@ -127,9 +134,7 @@ def test_norm_mode_sends_the_heads_norm_based_attention(explorer):
 def block_maxima(full: np.ndarray, query_starts: np.ndarray, key_starts: np.ndarray, q1: int, k1: int) -> np.ndarray:
     """The oracle, block by block: the largest weight of each block of ``full``."""
     q_ends, k_ends = [*query_starts[1:], q1], [*key_starts[1:], k1]
-    return np.array(
-        [[full[a:b, c:d].max() for c, d in zip(key_starts, k_ends)] for a, b in zip(query_starts, q_ends)]
-    )
+    return np.array([[full[a:b, c:d].max() for c, d in zip(key_starts, k_ends)] for a, b in zip(query_starts, q_ends)])
 
 
 def test_viewport_replies_are_block_maxima_of_the_full_pattern_and_exact_when_zoomed_in(smollm2):

@@ -162,7 +162,8 @@ def pattern_chunks(
     """``(start, p)`` for consecutive chunks of query rows of ``layer``'s pattern, ``p`` = ``[heads, rows, width]``
     float32 (a causal chunk's ``width`` is its last row + 1: the keys after it are masked anyway), computed from
     the layer's own queries and keys (scores, mask, softmax): the ``[heads, n, n]`` pattern is never held
-    (8192 tokens: 2.4 GB a layer). ``queries``: only the first that many rows, or only this range of rows; ``heads``: only these heads."""
+    (8192 tokens: 2.4 GB a layer). ``queries``: only the first that many rows, or only this range of rows;
+    ``heads``: only these heads."""
     _register_captures()
     _captured_scores.clear()
     _replay(handle, layer, residual, "interplab_scores", mask=False)

@@ -21,8 +21,8 @@ from .attention_viewport import Rows
 
 @dataclass(frozen=True)
 class AttentionMode:
-    """``compute(trace, layer, head, token) -> [n, n]`` (or :class:`Rows` of it); ``per_head`` / ``per_token`` say what it depends on
-    (``per_token_from``: the pinned token, from this many tokens on)."""
+    """``compute(trace, layer, head, token) -> [n, n]`` (or :class:`Rows` of it); ``per_head`` / ``per_token``
+    say what it depends on (``per_token_from``: the pinned token, from this many tokens on)."""
 
     name: str
     compute: Callable[[Trace, int, int, int], np.ndarray | Rows]
@@ -39,6 +39,9 @@ ROW_ONLY_FROM = 1024
 """From this many tokens on, rollout computes only the pinned token's row: ``n²`` per layer instead of ``n³``."""
 FLOW_MAX_BYTES = 2 * 2**30
 """Flow holds every layer's fused pattern up to the selected one; beyond this it refuses, saying what to cut."""
+FLOW_MAX_WORK = 2 * 10**9
+"""A flow row's max-flow work grows as ``(layers)² · n³`` (measured on 2 cores: 7 s at 256 tokens through 8 layers,
+101 s at 512): beyond this it refuses rather than hold the worker for minutes."""
 
 
 ATTENTION_MODES: dict[str, AttentionMode] = {}
@@ -85,17 +88,33 @@ register_attention_mode(
 
 def _flow_of_token(trace: Trace, layer: int, head: int, token: int) -> Rows:
     """The pinned token's row of attention flow through layers 0..layer (last token when none is pinned)."""
+    check_flow_size(trace.n_tokens, layer, trace.n_heads)
     position = token if token >= 0 else trace.n_tokens - 1
-    needed = 2 * (layer + 1) * trace.n_heads * trace.n_tokens**2 * 4  # the patterns and their fused capacities
-    if needed > FLOW_MAX_BYTES:
-        longest = int((FLOW_MAX_BYTES / (8 * (layer + 1) * trace.n_heads)) ** 0.5)
-        raise InputError(
-            f"Flow through layers 0..{layer} at {trace.n_tokens} tokens needs {needed / 2**30:.1f} GiB (every layer's "
-            f"pattern), over the {FLOW_MAX_BYTES / 2**30:.0f} GiB limit: pick a layer nearer 0, cut the text to "
-            f"about {longest} tokens, or use rollout (one row from query chunks)."
-        )
     stack = np.stack([pattern.numpy() for _, pattern in trace.attentions(range(layer + 1))])
     return _one_row(trace, token, attention_flow(stack, positions=[position])[0])
+
+
+def check_flow_size(n: int, layer: int, heads: int) -> None:
+    """Refuse, before any pattern is computed, a flow row over :data:`FLOW_MAX_BYTES` of patterns or over
+    :data:`FLOW_MAX_WORK` (its max-flow problems are not cancellable once started)."""
+    needed = 2 * (layer + 1) * heads * n**2 * 4  # the patterns and their fused capacities
+    work = (layer + 1) ** 2 * n**3
+    if needed <= FLOW_MAX_BYTES and work <= FLOW_MAX_WORK:
+        return
+    longest = int(
+        min((FLOW_MAX_BYTES / (8 * (layer + 1) * heads)) ** 0.5, (FLOW_MAX_WORK / (layer + 1) ** 2) ** (1 / 3))
+    )
+    deepest = int(min((FLOW_MAX_BYTES / (8 * heads * n**2)), (FLOW_MAX_WORK / n**3) ** 0.5)) - 1
+    what = (
+        f"needs {needed / 2**30:.1f} GiB (every layer's pattern), over the {FLOW_MAX_BYTES / 2**30:.0f} GiB limit"
+        if needed > FLOW_MAX_BYTES
+        else f"is {work / FLOW_MAX_WORK:.0f}x the work limit (minutes of uncancellable max-flow problems)"
+    )
+    nearer = f"pick layer {deepest} or nearer 0, " if deepest >= 0 else ""
+    raise InputError(
+        f"Flow through layers 0..{layer} at {n} tokens {what}: {nearer}cut the text to about {longest} tokens, "
+        "or use rollout (one row from query chunks)."
+    )
 
 
 register_attention_mode(
