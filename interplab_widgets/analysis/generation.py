@@ -6,6 +6,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+import torch
 
 from ..capture.generation import Generation, generate
 from .logit_lens import LensReadout, logit_lens
@@ -48,15 +49,19 @@ class GenerationRecord:
         return int(below[-1] + 1) if len(below) else 0
 
     def step_attention(self, step: int) -> np.ndarray:
-        """The new token's query row for every layer and head, ``[layers, heads, context]``: one row of scores a
-        layer, never a layer's whole pattern (an 8,000-token prompt's is 2.3 GB)."""
-        trace = self.generation.trace
+        """The new token's query row for every layer and head, ``[layers, heads, context]``."""
         position = self.generation.positions[step]
-        rows = [
-            next(trace.pattern_chunks(layer, queries=range(position, position + 1)))[1]
-            for layer in range(trace.n_layers)
-        ]
-        return np.stack([row[:, 0, : position + 1].cpu().numpy() for row in rows])
+        trace = self.generation.trace
+        rows = range(position, position + 1)
+        return np.stack(
+            [trace.attention_rows(layer, rows)[:, 0, : position + 1].numpy() for layer in range(trace.n_layers)]
+        )
+
+    def step_attention_rows(self, layer: int) -> torch.Tensor:
+        """Every step's new-token query row at ``layer``, ``[heads, steps, n]`` (0 after each step's position):
+        one pass of scores for all steps, never the layer's whole pattern (an 8,000-token prompt's is 2.3 GB)."""
+        positions = self.generation.positions
+        return self.generation.trace.attention_rows(layer, range(positions[0], positions[-1] + 1))
 
 
 def trace_generation(

@@ -165,16 +165,18 @@ class Trace:
         self._check_head(head)
         if layer in self._attention_cache:
             return self.attention(layer)[head]
-        return self.attention_rows(layer, head, range(self.n_tokens))
+        return self.attention_rows(layer, range(self.n_tokens), [head])[0]
 
-    def attention_rows(self, layer: int, head: int, queries: range) -> torch.Tensor:
-        """Query rows ``queries`` of one head's pattern, ``[len(queries), n]``, from that head's query chunks
-        alone: a ninth of the layer's work for SmolLM2, and never its ``[heads, n, n]``."""
+    def attention_rows(self, layer: int, queries: range, heads: Sequence[int] | None = None) -> torch.Tensor:
+        """Query rows ``queries`` of ``layer``'s pattern, ``[heads, len(queries), n]`` (all heads, or ``heads``),
+        from query chunks: one head is a ninth of the layer's work for SmolLM2, and ``[heads, n, n]`` is never
+        held."""
         self._check_layer(layer)
-        self._check_head(head)
-        rows = torch.zeros(len(queries), self.n_tokens)
-        for start, chunk in self.pattern_chunks(layer, queries=queries, heads=[head]):
-            rows[start - queries.start : start - queries.start + chunk.shape[1], : chunk.shape[2]] = chunk[0].cpu()
+        for head in heads or ():
+            self._check_head(head)
+        rows = torch.zeros(self.n_heads if heads is None else len(heads), len(queries), self.n_tokens)
+        for start, chunk in self.pattern_chunks(layer, queries=queries, heads=heads):
+            rows[:, start - queries.start : start - queries.start + chunk.shape[1], : chunk.shape[2]] = chunk.cpu()
         return rows
 
     @property

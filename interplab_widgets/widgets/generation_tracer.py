@@ -157,6 +157,7 @@ class GenerationTracer(StaticExport, LiveWidget):
             _lens_entropy=to_wire(lens.entropy, "float32"),
         )
         self._topk = self.topk_payload(0, self.handle.n_layers)
+        self._step_thumbnails = self._bin_step_attention()
         self._step_attention = self.step_attention_payload(0)
         self.start_live()
 
@@ -190,10 +191,10 @@ class GenerationTracer(StaticExport, LiveWidget):
             for name, value in answer.items():
                 setattr(self, name, value)
 
-        # Lens read-outs are cached arrays, and so are attributions already computed; a new step's attention
-        # recomputes every layer's pattern, a head row one layer's, an attribution runs the model.
+        # Lens read-outs and every step's attention thumbnails are cached arrays, and so are attributions already
+        # computed; a head row recomputes one layer's scores for one row, an attribution runs the model.
         label = f"attributing step {step} ({self.attribution_method})" if new_attribution else f"step {step}"
-        self.request(label, compute, apply, ready=not (new_step or new_row or new_attribution))
+        self.request(label, compute, apply, ready=not (new_row or new_attribution))
 
     def _attribution_key(self, step: int) -> tuple[int, str, str, str]:
         """What an attribution answer depends on: (step, method, target, foil — for the foil target only)."""
@@ -242,10 +243,21 @@ class GenerationTracer(StaticExport, LiveWidget):
 
     def step_attention_payload(self, step: int) -> dict[str, Any]:
         """Each head's attention row of the step's new token, downsampled to ``ROW_BINS`` bins."""
-        rows = self.record.step_attention(step)  # [layers, heads, context]
-        starts = thumbnail_bins(rows.shape[-1], ROW_BINS)
-        binned = np.add.reduceat(rows, starts, axis=-1)
-        return {"step": step, "thumbnails": to_wire(quantise_unit(binned, ndim=1), "uint8")}
+        bins = min(self.record.generation.positions[step] + 1, ROW_BINS)
+        return {"step": step, "thumbnails": to_wire(self._step_thumbnails[step, ..., :bins], "uint8")}
+
+    def _bin_step_attention(self) -> np.ndarray:
+        """Every step's rows of every head binned, ``uint8 [steps, layers, heads, ≤ ROW_BINS]``: one pass of
+        scores a layer for all steps at once, so a step click is a lookup."""
+        positions = self.record.generation.positions
+        thumbnails = np.zeros((len(positions), self.handle.n_layers, self.handle.n_heads, ROW_BINS), dtype=np.uint8)
+        for layer in range(self.handle.n_layers):
+            rows = self.record.step_attention_rows(layer).numpy()  # [heads, steps, n]
+            for step, position in enumerate(positions):
+                starts = thumbnail_bins(position + 1, ROW_BINS)
+                binned = np.add.reduceat(rows[:, step, : position + 1], starts, axis=-1)
+                thumbnails[step, layer, :, : len(starts)] = quantise_unit(binned, ndim=1)
+        return thumbnails
 
     def head_row_payload(self, step: int, layer: int, head: int) -> dict[str, Any]:
         """One head's full attention row over the context at ``step``."""
@@ -253,7 +265,9 @@ class GenerationTracer(StaticExport, LiveWidget):
         check_index("head", head, self.handle.n_heads, "this model has heads")
         generation = self.record.generation
         position = generation.positions[step]
-        row = generation.trace.attention_rows(layer, head, range(position, position + 1))[0, : position + 1].numpy()
+        row = generation.trace.attention_rows(layer, range(position, position + 1), [head])[
+            0, 0, : position + 1
+        ].numpy()
         return {"step": step, "layer": layer, "head": head, "weights": to_wire(row, "float16")}
 
 
