@@ -39,9 +39,10 @@ ROW_ONLY_FROM = 1024
 """From this many tokens on, rollout computes only the pinned token's row: ``n²`` per layer instead of ``n³``."""
 FLOW_MAX_BYTES = 2 * 2**30
 """Flow holds every layer's fused pattern up to the selected one; beyond this it refuses, saying what to cut."""
-FLOW_MAX_WORK = 2 * 10**9
+FLOW_MAX_WORK = 4 * 10**10
 """A flow row's max-flow work grows as ``(layers)² · n³`` (measured on 2 cores: 7 s at 256 tokens through 8 layers,
-101 s at 512): beyond this it refuses rather than hold the worker for minutes."""
+101 s at 512, 70-150 s at 300 through all 30): beyond this (a few minutes) it refuses rather than hold the worker
+for hours (2,048 tokens through 30 layers)."""
 
 
 ATTENTION_MODES: dict[str, AttentionMode] = {}
@@ -108,7 +109,7 @@ def check_flow_size(n: int, layer: int, heads: int) -> None:
     what = (
         f"needs {needed / 2**30:.1f} GiB (every layer's pattern), over the {FLOW_MAX_BYTES / 2**30:.0f} GiB limit"
         if needed > FLOW_MAX_BYTES
-        else f"is {work / FLOW_MAX_WORK:.0f}x the work limit (minutes of uncancellable max-flow problems)"
+        else f"is {work / FLOW_MAX_WORK:.0f}x the work limit (max-flow problems that cannot be cancelled)"
     )
     nearer = f"pick layer {deepest} or nearer 0, " if deepest >= 0 else ""
     raise InputError(
