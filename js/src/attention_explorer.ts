@@ -8,8 +8,8 @@
  * never reach the kernel.
  */
 import type { AnyModel } from "@anywidget/types";
-import { readDetail, readHeadStats, readRoles, readThumbnails } from "./attention/traits";
-import type { AttentionExplorerTraits, DetailMatrix } from "./attention/types";
+import { readDetail, readDetailLines, readHeadStats, readRoles, readThumbnails } from "./attention/traits";
+import type { AttentionExplorerTraits, DetailLines, DetailViewport } from "./attention/types";
 import { HeadGrid } from "./components/head_grid";
 import { Header } from "./components/header";
 import { Heatmap } from "./components/heatmap";
@@ -19,7 +19,7 @@ import { TokenLines } from "./components/token_lines";
 import { TokenStrip } from "./components/token_strip";
 import { ATTENTION_HELP } from "./help/attention_explorer";
 import { h } from "./lib/dom";
-import { clampIndex, readStrings } from "./lib/traits";
+import { clampIndex, readInts, readStrings } from "./lib/traits";
 import type { Axis } from "./lib/types";
 import { changedAny, ViewShell, viewModule } from "./lib/view_shell";
 
@@ -32,6 +32,7 @@ const TRAITS: Trait[] = [
   "selected_head",
   "selected_token",
   "mode",
+  "detail_window",
   "_model_label",
   "_n_layers",
   "_n_heads",
@@ -43,6 +44,7 @@ const TRAITS: Trait[] = [
   "_head_stat_names",
   "_head_roles",
   "_detail",
+  "_detail_lines",
 ];
 
 /** A grid selection made by the user, waiting for its `_detail` to be painted. */
@@ -64,7 +66,8 @@ class AttentionExplorerView {
   private readonly caption: HTMLDivElement;
 
   private tokens: string[] = [];
-  private detail: DetailMatrix | null = null;
+  private detail: DetailViewport | null = null;
+  private detailLines: DetailLines | null = null;
   private hover = -1;
   private axis: Axis = "query";
   private pending: PendingSelection | null = null;
@@ -95,7 +98,7 @@ class AttentionExplorerView {
       { onSelect: (layer, head) => this.select(layer, head), onMove: (dl, dh) => this.move(dl, dh) },
       signal,
     );
-    this.heatmap = new Heatmap(signal);
+    this.heatmap = new Heatmap(signal, { onWindow: (w) => this.commit({ detail_window: w }) });
     this.lines = new TokenLines(tokenCallbacks, signal);
     this.caption = h("div", { className: "ilw-detail-caption" });
     this.detailEl = h("div", { className: "ilw-detail" }, [
@@ -159,33 +162,46 @@ class AttentionExplorerView {
     if (shape || has("selected_layer", "selected_head")) {
       this.grid.setSelected(Number(m.get("selected_layer")), Number(m.get("selected_head")));
     }
+    if (has("detail_window")) this.heatmap.setRequested(readInts(m.get("detail_window")));
     if (has("_detail", "_tokens", "_causal")) {
       const detail = readDetail(m.get("_detail"), this.tokens.length);
       problems.set("detail", detail.problem);
       this.showDetail(detail.value);
+    }
+    if (has("_detail_lines", "_detail", "_tokens")) {
+      const lines = readDetailLines(m.get("_detail_lines"), this.tokens.length);
+      problems.set("lines", lines.problem);
+      this.detailLines = lines.value;
+      this.showLines();
     }
     this.applyFocus();
     if (has("selected_token")) this.lines.reveal(this.pinned());
     this.reportPaint();
   }
 
-  private showDetail(detail: DetailMatrix | null): void {
+  private showDetail(detail: DetailViewport | null): void {
     this.detail = detail;
-    this.heatmap.setMatrix(detail, Boolean(this.model.get("_causal")));
-    this.lines.setMatrix(detail);
+    this.heatmap.setData(detail, Boolean(this.model.get("_causal")));
     const data = this.detailEl.dataset;
     if (detail) {
       data.layer = String(detail.layer);
       data.head = String(detail.head);
       data.mode = detail.mode;
-      const which = detail.head >= 0 ? `Layer ${detail.layer}, head ${detail.head}` : `Layer ${detail.layer}`;
-      this.caption.textContent = `${which} · ${detail.mode} · colour scale 0 – ${detail.max.toPrecision(3)}`;
+      this.caption.textContent = captionText(detail);
     } else {
       delete data.layer;
       delete data.head;
       delete data.mode;
       this.caption.textContent = this.tokens.length === 0 ? "Enter a text and press Run." : "";
     }
+  }
+
+  /** Lines for the matrix on screen only: lines of another head or mode next to it would mislead. */
+  private showLines(): void {
+    const d = this.detail;
+    const l = this.detailLines;
+    const matches = l !== null && d !== null && l.layer === d.layer && l.head === d.head && l.mode === d.mode;
+    this.lines.setLines(matches ? l : null);
   }
 
   /**
@@ -262,3 +278,20 @@ class AttentionExplorerView {
 }
 
 export default viewModule<AttentionExplorerTraits>((model, el) => new AttentionExplorerView(model, el).shell);
+
+/**
+ * "Layer 1, head 3 · raw · colour scale 0 – 0.912", then which tokens the cells cover: when zoomed,
+ * "tokens 100–199 × 0–255" (inclusive), and whether the cells are exact values or block maxima.
+ */
+export function captionText(d: DetailViewport): string {
+  const which = d.head >= 0 ? `Layer ${d.layer}, head ${d.head}` : `Layer ${d.layer}`;
+  const parts = [which, d.mode, `colour scale 0 – ${d.scaleMax.toPrecision(3)}`];
+  const w = d.window;
+  if (w) {
+    const [q0, q1, k0, k1] = w.bounds;
+    parts.push(`tokens ${q0}–${q1 - 1} × ${k0}–${k1 - 1}`, w.exact ? "exact" : "block maxima");
+  } else if (!d.overview.exact) {
+    parts.push("block maxima (zoom in for single tokens)");
+  }
+  return parts.join(" · ");
+}

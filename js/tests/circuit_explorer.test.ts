@@ -357,15 +357,17 @@ describe("circuit explorer", () => {
       {
         get: (_t, prop) =>
           prop === "createImageData"
-            ? (w: number, hgt: number) => ({ data: new Uint8ClampedArray(w * hgt * 4) })
-            : () => calls.push(String(prop)),
+            ? (w: number, hgt: number) => ({ width: w, data: new Uint8ClampedArray(w * hgt * 4) })
+            : prop === "putImageData"
+              ? (image: { width: number }) => calls.push(`putImageData ${image.width}`)
+              : () => calls.push(String(prop)),
         set: () => true,
       },
     );
     vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(ctx as never);
     mountCircuit({ selected_node: "a1.h1", _detail: headDetail() });
-    expect(calls).toContain("putImageData");
-    expect(calls).toContain("drawImage");
+    expect(calls).toContain("putImageData 404"); // the heatmap's plot, one ImageData
+    expect(calls).toContain("fillText"); // its axis names
   });
 
   it("says so when a node's detail is not there (a static snapshot answers at once with what it holds)", async () => {

@@ -91,44 +91,18 @@ export function wire(dtype: WireDtype, shape: number[], array: ArrayBufferView, 
 /** float16 bits of small exact values used in tests: 0, 0.25, 0.5, 0.75, 1. */
 export const HALF: Record<number, number> = { 0: 0x0000, 0.25: 0x3400, 0.5: 0x3800, 0.75: 0x3a00, 1: 0x3c00 };
 
-/** A causal [n, n] pattern as a float16 wire array: each row spreads weight evenly over keys ≤ query. */
-export function causalPattern(n: number): WireArray {
-  const bits = new Uint16Array(n * n);
-  for (let q = 0; q < n; q++) {
-    for (let k = 0; k <= q; k++) bits[q * n + k] = q === 0 ? HALF[1] : k === q ? HALF[0.5] : HALF[0.25];
+/** float16 bits of `x`, rounded to nearest (finite values; overflow becomes ±Infinity). */
+export function toHalf(x: number): number {
+  const bits = new Uint32Array(new Float32Array([x]).buffer)[0] as number;
+  const sign = (bits >>> 16) & 0x8000;
+  const exponent = ((bits >>> 23) & 0xff) - 127 + 15;
+  const mantissa = bits & 0x7fffff;
+  if (exponent >= 31) return sign | 0x7c00;
+  if (exponent <= 0) {
+    if (exponent < -10) return sign;
+    return sign | ((((mantissa | 0x800000) >> (1 - exponent)) + 0x1000) >> 13);
   }
-  return wire("float16", [n, n], bits);
-}
-
-export function exampleState(overrides: Partial<AttentionExplorerTraits> = {}): AttentionExplorerTraits {
-  const nLayers = 3;
-  const nHeads = 4;
-  const t = 4;
-  const tokens = ["The", " cat", " sat", "\n"];
-  const thumbs = new Uint8Array(nLayers * nHeads * t * t).map((_, i) => (i * 7) % 256);
-  const stats = new Float32Array(nLayers * nHeads * 2).map((_, i) => i / 10);
-  return {
-    text: "The cat sat\n",
-    selected_layer: 0,
-    selected_head: 0,
-    selected_token: -1,
-    mode: "raw",
-    _model_label: "tiny-test-model",
-    _n_layers: nLayers,
-    _n_heads: nHeads,
-    _causal: true,
-    _tokens: tokens,
-    _modes: ["raw", "rollout"],
-    _thumbnails: wire("uint8", [nLayers, nHeads, t, t], thumbs),
-    _head_stats: wire("float32", [nLayers, nHeads, 2], stats),
-    _head_stat_names: ["entropy", "first_token"],
-    _head_roles: [{ layer: 1, head: 2, role: "previous_token", score: 0.9 }],
-    _detail: { layer: 0, head: 0, mode: "raw", pattern: causalPattern(tokens.length) },
-    _request: 0,
-    _status: { request: 0, state: "done", label: "", fraction: null },
-    _error: "",
-    ...overrides,
-  };
+  return sign | ((exponent << 10) + ((mantissa + 0x1000) >> 13));
 }
 
 /** Let queued microtasks (the view's batched sync) run. */

@@ -2,7 +2,8 @@
 import type { RenderProps } from "@anywidget/types";
 import type { AttentionExplorerTraits } from "../src/attention/types";
 import widget from "../src/attention_explorer";
-import { exampleState, FakeModel } from "./fake_model";
+import { exampleState } from "./attention_fixture";
+import { FakeModel } from "./fake_model";
 
 export function mount(overrides: Partial<AttentionExplorerTraits> = {}) {
   const model = new FakeModel(exampleState(overrides));

@@ -4,6 +4,7 @@
  * edges and, for a head, its attention pattern on one task pair (components/heatmap.ts: tokens on
  * hover) with a menu of the pairs. Token and node text via `textContent` only.
  */
+import { exactPart } from "../attention/blocks";
 import { Heatmap } from "../components/heatmap";
 import { h, setOptions } from "../lib/dom";
 import { edgeText, formatScore, truncate } from "./format";
@@ -124,9 +125,13 @@ export class NodeDetailPanel {
     this.shownPattern = detail;
     if (detail && pattern) {
       this.heatmap.setTokens(detail.tokens);
-      this.heatmap.setMatrix({ layer: detail.layer, head: detail.head, mode: "raw", ...pattern }, true);
+      const { n, values, max } = pattern;
+      this.heatmap.setData(
+        { n, scaleMax: max, rows: null, overview: exactPart(n, values), window: null },
+        true,
+      );
     } else {
-      this.heatmap.setMatrix(null, true);
+      this.heatmap.setData(null, true);
     }
   }
 }

@@ -1,27 +1,34 @@
 /**
- * The detail heatmap: `_detail.pattern` (`[query, key]`, n up to a few thousand) on a canvas.
+ * The detail heatmap: an `[n, n]` matrix (n up to 8,192) that is never held in full. It gets an
+ * overview of the whole matrix and, once zoomed, a finer window, each cut into blocks that hold
+ * the block maximum (attention/types.ts `HeatmapData`); coordinates are tokens throughout.
  *
- * The matrix is coloured once into offscreen canvases when it arrives: full resolution
- * plus, when n exceeds the plot's pixels, 2×2 max-pooled levels, so a one-cell-wide
- * line (a previous-token diagonal, say) survives being shown smaller than a pixel.
- * Every later paint (zoom, pan, hover, highlight) is one scaled `drawImage` plus
- * overlays, scheduled at most once per animation frame. Wheel zooms about the pointer,
- * drag pans, double-click resets.
+ * A paint fills each device pixel of the plot with the largest block under it (of the window
+ * where the window reaches, else of the overview; components/heatmap_raster.ts), so one strong
+ * cell is never lost however many tokens share a pixel. Colour levels are computed once per part;
+ * a paint is one ImageData plus overlays, at most once per animation frame. Wheel zooms
+ * about the pointer, drag pans, double-click resets; once the view has rested for SETTLE_MS the
+ * visible window goes to `onWindow` (`[]`: the whole matrix), for the kernel to send it finer.
  */
 
-import type { DetailMatrix } from "../attention/types";
-import { putColour } from "../lib/colormap";
+import { type Cell, cellAt, firstBetween, isWhole } from "../attention/blocks";
+import type { HeatmapData, TokenWindow } from "../attention/types";
 import { context2d, h, nextFrame } from "../lib/dom";
 import { describeToken, shortLabel } from "../lib/token_text";
 import type { Axis } from "../lib/types";
+import { colourLevels, type PartLevels, type PlotView, rasterise, tokensUnder } from "./heatmap_raster";
 
 /** CSS pixels of the canvas side, and of the label margin left of and above the plot. */
 const SIZE = 480;
 const MARGIN = 72;
 const PLOT = SIZE - MARGIN - 4;
-/** Labels are drawn once a cell is at least this many CSS pixels. */
+/** Labels are drawn once a token is at least this many CSS pixels. */
 const LABEL_MIN_CELL = 10;
 const MAX_CELL = 64;
+/** How long the view must rest after a zoom or pan before its window is reported. */
+export const SETTLE_MS = 150;
+/** Bands and outlines stay at least this many CSS pixels thick when tokens are smaller. */
+const MIN_MARK = 2;
 
 export interface HeatmapFocus {
   hover: number;
@@ -29,27 +36,42 @@ export interface HeatmapFocus {
   axis: Axis;
 }
 
+export interface HeatmapCallbacks {
+  /** The view came to rest on a new window `[q0, q1, k0, k1]`, or `[]` for the whole matrix. */
+  onWindow?(window: number[]): void;
+}
+
+/** A token rectangle, half-open: queries q0..q1-1, keys k0..k1-1. */
+type TokenRect = Pick<Cell, "q0" | "q1" | "k0" | "k1">;
+
 export class Heatmap {
   readonly el: HTMLDivElement;
   private readonly canvas: HTMLCanvasElement;
   private readonly tooltip: HTMLDivElement;
   private readonly ctx: CanvasRenderingContext2D | null;
-  private matrix: DetailMatrix | null = null;
-  private causal = false;
-  /** Coloured matrix, full resolution first, then max-pooled by 2, 4, … */
-  private levels: Level[] = [];
   private readonly dpr: number;
+  private data: HeatmapData | null = null;
+  private causal = false;
+  /** Colour index (0..255) of each block of the overview and of the window. */
+  private levels: PartLevels = { overview: new Uint8Array(0), window: new Uint8Array(0) };
+  private image: ImageData | null = null;
   private tokens: readonly string[] = [];
   private focus: HeatmapFocus = { hover: -1, pinned: -1, axis: "query" };
-  /** Cell size in CSS px, and the plot position of cell (0, 0). */
+  /** CSS px per token, and the plot position of token pair (0, 0). */
   private scale = 1;
   private x = 0;
   private y = 0;
-  private hoverCell: { q: number; k: number } | null = null;
-  private drag: { px: number; py: number; x: number; y: number } | null = null;
+  private hoverCell: TokenRect | null = null;
+  private drag: { px: number; py: number; x: number; y: number; moved: boolean } | null = null;
   private cancelFrame: (() => void) | null = null;
+  private settleTimer: ReturnType<typeof setTimeout> | null = null;
+  /** The window last asked for (`join(",")`; "" is the whole matrix). */
+  private requested = "";
 
-  constructor(signal: AbortSignal) {
+  constructor(
+    signal: AbortSignal,
+    private readonly callbacks: HeatmapCallbacks = {},
+  ) {
     this.canvas = h("canvas", { className: "ilw-heatmap-canvas" });
     this.tooltip = h("div", { className: "ilw-heatmap-tooltip", attrs: { hidden: "", role: "status" } });
     this.el = h("div", { className: "ilw-heatmap" }, [this.canvas, this.tooltip]);
@@ -62,24 +84,37 @@ export class Heatmap {
     this.ctx = context2d(this.canvas);
     this.ctx?.setTransform(dpr, 0, 0, dpr, 0, 0);
     this.listen(signal);
-    signal.addEventListener("abort", () => this.cancelFrame?.());
+    signal.addEventListener("abort", () => {
+      this.cancelFrame?.();
+      this.stopSettle();
+    });
   }
 
-  /** Show a new matrix (or none) and paint it now. `causal` greys out the masked upper triangle. */
-  setMatrix(matrix: DetailMatrix | null, causal: boolean): void {
-    if (matrix?.n !== this.matrix?.n) this.resetView(matrix?.n ?? 0);
-    this.matrix = matrix;
+  /** Show new data (or none) and paint it now. `causal` leaves the masked upper triangle blank. */
+  setData(data: HeatmapData | null, causal: boolean): void {
+    if (data?.n !== this.data?.n) this.resetView(data?.n ?? 0);
+    this.data = data;
     this.causal = causal;
-    const fitFactor = matrix ? (matrix.n * this.dpr) / PLOT : 1;
-    this.levels = matrix ? buildLevels(matrix, causal, fitFactor) : [];
+    this.levels = {
+      overview: data ? colourLevels(data.overview, data.scaleMax) : new Uint8Array(0),
+      window: data?.window ? colourLevels(data.window, data.scaleMax) : new Uint8Array(0),
+    };
     this.hoverCell = null;
     this.tooltip.hidden = true;
     this.paint();
   }
 
+  /** New tokens are a new text: the view goes back to the whole matrix. */
   setTokens(tokens: readonly string[]): void {
     this.tokens = tokens;
+    this.stopSettle();
+    this.resetView(this.data?.n ?? tokens.length);
     this.schedule();
+  }
+
+  /** What the kernel was last asked for (`detail_window`), so an equal window is not asked again. */
+  setRequested(window: readonly number[]): void {
+    this.requested = window.join(",");
   }
 
   setFocus(focus: HeatmapFocus): void {
@@ -93,39 +128,70 @@ export class Heatmap {
   paint(): void {
     this.cancelFrame?.();
     this.cancelFrame = null;
+    this.markShown();
     const ctx = this.ctx;
     if (!ctx) return;
     ctx.clearRect(0, 0, SIZE, SIZE);
-    const m = this.matrix;
-    const level = this.pickLevel();
-    if (!m || !level) return;
-    const colour = textColour(this.el);
+    const d = this.data;
+    if (!d) return;
+    this.paintCells(ctx, d);
     ctx.save();
     ctx.beginPath();
     ctx.rect(MARGIN, MARGIN, PLOT, PLOT);
     ctx.clip();
     ctx.translate(MARGIN + this.x, MARGIN + this.y);
     ctx.scale(this.scale, this.scale);
-    ctx.beginPath();
-    ctx.rect(0, 0, m.n, m.n); // a pooled level's last cell may overhang the matrix
-    ctx.clip();
-    ctx.imageSmoothingEnabled = false;
-    const side = level.size * level.factor;
-    ctx.drawImage(level.canvas, 0, 0, side, side);
-    this.drawHighlights(ctx, m.n);
+    this.drawHighlights(ctx, d.n);
     ctx.restore();
-    this.drawLabels(ctx, m.n, colour);
+    this.drawLabels(ctx, d.n, textColour(this.el));
   }
 
-  /** The coarsest level whose cells still cover at least one device pixel each. */
-  private pickLevel(): Level | null {
-    const need = 1 / (this.scale * this.dpr);
-    let chosen: Level | null = null;
-    for (const level of this.levels) {
-      chosen = level;
-      if (level.factor >= need) break;
+  /** `data-window` and `data-exact` on the root: which part is painted on top, for tests and browsers. */
+  private markShown(): void {
+    const data = this.el.dataset;
+    const d = this.data;
+    if (!d) {
+      delete data.window;
+      delete data.exact;
+      return;
     }
-    return chosen;
+    const top = d.window ?? d.overview;
+    data.window = top.bounds.join(",");
+    data.exact = String(top.exact);
+  }
+
+  /** Fill the plot's ImageData from the parts (components/heatmap_raster.ts) and put it on the canvas. */
+  private paintCells(ctx: CanvasRenderingContext2D, d: HeatmapData): void {
+    const side = PLOT * this.dpr;
+    if (this.image?.width !== side) this.image = ctx.createImageData(side, side);
+    const image = this.image;
+    const pixels = new Uint32Array(image.data.buffer, image.data.byteOffset, side * side);
+    rasterise(pixels, side, this.plotView(), d, this.levels, this.causal);
+    ctx.putImageData(image, MARGIN * this.dpr, MARGIN * this.dpr);
+  }
+
+  private plotView(): PlotView {
+    return { n: this.data?.n ?? 0, scale: this.scale, x: this.x, y: this.y, dpr: this.dpr };
+  }
+
+  /** The token at the centre of device pixel `p` along an axis whose token 0 is at `offset`, or -1. */
+  private tokenAt(p: number, offset: number): number {
+    const n = this.data?.n ?? 0;
+    const t = Math.floor(((p + 0.5) / this.dpr - offset) / this.scale);
+    return t >= 0 && t < n ? t : -1;
+  }
+
+  /**
+   * The query row that device row `r` shows, or -1 for background. When only some rows were
+   * computed, a computed row anywhere under the pixel is the one shown (as `paintCells` does), so
+   * one pinned token's row stays visible when many tokens share a pixel.
+   */
+  private queryAt(r: number): number {
+    const d = this.data;
+    if (!d) return -1;
+    if (!d.rows) return this.tokenAt(r, this.y);
+    const [first, last] = tokensUnder(this.plotView(), r, this.y);
+    return first < 0 ? -1 : firstBetween(d.rows, first, last);
   }
 
   private schedule(): void {
@@ -136,12 +202,14 @@ export class Heatmap {
     });
   }
 
-  /** Bands for the pinned and the hovered token, an outline for the hovered cell (matrix units). */
+  /** Bands for the pinned and the hovered token, an outline for the hovered block (token units). */
   private drawHighlights(ctx: CanvasRenderingContext2D, n: number): void {
     const line = 1 / this.scale;
+    const thick = Math.max(1, MIN_MARK / this.scale);
     const band = (i: number, fill: string, stroke: string) => {
       if (i < 0 || i >= n) return;
-      const [x, y, w, hgt] = this.focus.axis === "query" ? [0, i, n, 1] : [i, 0, 1, n];
+      const from = i + 0.5 - thick / 2;
+      const [x, y, w, hgt] = this.focus.axis === "query" ? [0, from, n, thick] : [from, 0, thick, n];
       ctx.fillStyle = fill;
       ctx.fillRect(x, y, w, hgt);
       ctx.strokeStyle = stroke;
@@ -151,14 +219,20 @@ export class Heatmap {
     band(this.focus.pinned, "rgba(255, 140, 0, 0.18)", "rgba(230, 100, 0, 0.9)");
     if (this.focus.hover !== this.focus.pinned)
       band(this.focus.hover, "rgba(255, 140, 0, 0.25)", "rgba(255, 140, 0, 0.6)");
-    if (this.hoverCell) {
+    const cell = this.hoverCell;
+    if (cell) {
       ctx.strokeStyle = "rgba(230, 60, 0, 1)";
       ctx.lineWidth = 2 * line;
-      ctx.strokeRect(this.hoverCell.k, this.hoverCell.q, 1, 1);
+      ctx.strokeRect(
+        cell.k0,
+        cell.q0,
+        Math.max(cell.k1 - cell.k0, thick),
+        Math.max(cell.q1 - cell.q0, thick),
+      );
     }
   }
 
-  /** Token labels on both axes when cells are big enough, and the axis names. */
+  /** Token labels on both axes when tokens are big enough (then every cell is one token), and the axis names. */
   private drawLabels(ctx: CanvasRenderingContext2D, n: number, colour: string): void {
     ctx.fillStyle = colour;
     ctx.font = "11px sans-serif";
@@ -169,18 +243,15 @@ export class Heatmap {
     if (this.scale < LABEL_MIN_CELL) return;
     ctx.font = `${Math.min(12, Math.floor(this.scale) - 1)}px sans-serif`;
     ctx.textBaseline = "middle";
-    const first = Math.max(0, Math.floor(-this.x / this.scale));
-    const last = Math.min(n - 1, Math.ceil((PLOT - this.x) / this.scale));
-    const firstRow = Math.max(0, Math.floor(-this.y / this.scale));
-    const lastRow = Math.min(n - 1, Math.ceil((PLOT - this.y) / this.scale));
+    const [firstRow, endRow, first, end] = this.visibleWindow(n);
     ctx.textAlign = "right";
-    for (let q = firstRow; q <= lastRow; q++) {
+    for (let q = firstRow; q < endRow; q++) {
       const cy = MARGIN + this.y + (q + 0.5) * this.scale;
       if (cy < MARGIN || cy > MARGIN + PLOT) continue;
       ctx.fillText(shortLabel(this.tokens[q] ?? String(q), 10), MARGIN - 4, cy, MARGIN - 6);
     }
     ctx.textAlign = "left";
-    for (let k = first; k <= last; k++) {
+    for (let k = first; k < end; k++) {
       const cx = MARGIN + this.x + (k + 0.5) * this.scale;
       if (cx < MARGIN || cx > MARGIN + PLOT) continue;
       ctx.save();
@@ -191,20 +262,56 @@ export class Heatmap {
     }
   }
 
+  /** The tokens the plot shows, `[q0, q1, k0, k1]` (half-open, within 0..n). */
+  private visibleWindow(n: number): TokenWindow {
+    const clamp = (t: number) => Math.min(n, Math.max(0, t));
+    const from = (offset: number) => clamp(Math.floor(-offset / this.scale));
+    const to = (offset: number) => clamp(Math.ceil((PLOT - offset) / this.scale));
+    return [from(this.y), to(this.y), from(this.x), to(this.x)];
+  }
+
   private resetView(n: number): void {
     this.scale = n > 0 ? PLOT / n : 1;
     this.x = 0;
     this.y = 0;
   }
 
-  /** Keep the matrix covering the plot: no panning past its edges. */
+  /** Keep the matrix covering the plot: no zooming out past it, no panning past its edges. */
   private clampView(): void {
-    const n = this.matrix?.n ?? 0;
+    const n = this.data?.n ?? 0;
     if (n === 0) return;
-    this.scale = Math.min(Math.max(this.scale, PLOT / n), MAX_CELL);
+    const fit = PLOT / n;
+    this.scale = Math.min(Math.max(this.scale, fit), Math.max(MAX_CELL, fit));
     const side = n * this.scale;
     this.x = Math.min(0, Math.max(PLOT - side, this.x));
     this.y = Math.min(0, Math.max(PLOT - side, this.y));
+  }
+
+  /** Report the window in view once the view has rested for SETTLE_MS. */
+  private settle(): void {
+    this.stopSettle();
+    this.settleTimer = setTimeout(() => {
+      this.settleTimer = null;
+      this.reportWindow();
+    }, SETTLE_MS);
+  }
+
+  private stopSettle(): void {
+    if (this.settleTimer !== null) clearTimeout(this.settleTimer);
+    this.settleTimer = null;
+  }
+
+  /** Ask for the window in view unless it is the one last asked for. */
+  private reportWindow(): void {
+    const d = this.data;
+    const onWindow = this.callbacks.onWindow;
+    if (!d || !onWindow) return;
+    const visible = this.visibleWindow(d.n);
+    const wanted = isWhole(visible, d.n) ? [] : [...visible];
+    const key = wanted.join(",");
+    if (key === this.requested) return;
+    this.requested = key;
+    onWindow(wanted);
   }
 
   /** Pointer position relative to the plot's top-left corner, in CSS px. */
@@ -221,7 +328,7 @@ export class Heatmap {
     c.addEventListener(
       "wheel",
       (e) => {
-        if (!this.matrix) return;
+        if (!this.data) return;
         e.preventDefault();
         const [px, py] = this.plotPoint(e);
         const old = this.scale;
@@ -232,20 +339,22 @@ export class Heatmap {
         this.y = py - (py - this.y) * f;
         this.clampView();
         this.schedule();
+        this.settle();
       },
       { signal, passive: false },
     );
     c.addEventListener(
       "pointerdown",
       (e) => {
-        if (!this.matrix || e.button !== 0) return;
-        this.drag = { px: e.clientX, py: e.clientY, x: this.x, y: this.y };
+        if (!this.data || e.button !== 0) return;
+        this.drag = { px: e.clientX, py: e.clientY, x: this.x, y: this.y, moved: false };
         c.setPointerCapture?.(e.pointerId);
       },
       { signal },
     );
     c.addEventListener("pointermove", (e) => this.onPointerMove(e), { signal });
     const endDrag = () => {
+      if (this.drag?.moved) this.settle();
       this.drag = null;
     };
     c.addEventListener("pointerup", endDrag, { signal });
@@ -262,114 +371,76 @@ export class Heatmap {
     c.addEventListener(
       "dblclick",
       () => {
-        this.resetView(this.matrix?.n ?? 0);
+        this.stopSettle();
+        this.resetView(this.data?.n ?? 0);
         this.schedule();
+        this.reportWindow();
       },
       { signal },
     );
   }
 
   private onPointerMove(e: PointerEvent): void {
-    const m = this.matrix;
-    if (!m) return;
+    if (!this.data) return;
     if (this.drag) {
       this.x = this.drag.x + e.clientX - this.drag.px;
       this.y = this.drag.y + e.clientY - this.drag.py;
+      this.drag.moved ||= e.clientX !== this.drag.px || e.clientY !== this.drag.py;
       this.clampView();
       this.schedule();
       return;
     }
     const [px, py] = this.plotPoint(e);
-    const q = Math.floor((py - this.y) / this.scale);
-    const k = Math.floor((px - this.x) / this.scale);
-    const inside = px >= 0 && py >= 0 && px < PLOT && py < PLOT && q >= 0 && k >= 0 && q < m.n && k < m.n;
-    this.hoverCell = inside ? { q, k } : null;
-    this.tooltip.hidden = !inside;
-    if (inside) {
-      const w = m.values[q * m.n + k] as number;
-      const masked = this.causal && k > q;
-      this.tooltip.textContent = `${describeToken(this.tokens, q)} → ${describeToken(this.tokens, k)}: ${
-        masked ? "masked" : formatWeight(w)
-      }`;
+    const inside = px >= 0 && py >= 0 && px < PLOT && py < PLOT;
+    const r = Math.floor(py * this.dpr);
+    const k = inside ? this.tokenAt(Math.floor(px * this.dpr), this.x) : -1;
+    const under = inside ? this.tokenAt(r, this.y) : -1;
+    const shown = inside && k >= 0 && under >= 0;
+    this.tooltip.hidden = !shown;
+    this.hoverCell = null;
+    if (shown) {
+      const [text, cell] = this.describe(this.queryAt(r), under, k);
+      this.hoverCell = cell;
+      this.tooltip.textContent = text;
       this.tooltip.style.left = `${Math.min(px + MARGIN + 12, SIZE - 160)}px`;
       this.tooltip.style.top = `${py + MARGIN + 12}px`;
     }
     this.schedule();
   }
-}
 
-interface Level {
-  /** Matrix cells per level cell along each axis (1, 2, 4, …). */
-  factor: number;
-  /** Side of this level in cells. */
-  size: number;
-  canvas: HTMLCanvasElement;
-}
-
-/** Full resolution, then 2×2 max-pooled levels until one cell per device pixel at fit zoom. */
-function buildLevels(m: DetailMatrix, causal: boolean, fitFactor: number): Level[] {
-  const levels: Level[] = [];
-  let values = m.values;
-  let size = m.n;
-  let factor = 1;
-  for (;;) {
-    const canvas = colourise(values, size, m.max, causal);
-    if (!canvas) break; // no 2D context
-    levels.push({ factor, size, canvas });
-    if (factor >= fitFactor || size <= 1) break;
-    values = maxPool(values, size);
-    size = Math.ceil(size / 2);
-    factor *= 2;
-  }
-  return levels;
-}
-
-/** 2×2 max pooling of a square `[size, size]` matrix (the last row/column may be a half block). */
-export function maxPool(values: Float32Array, size: number): Float32Array {
-  const half = Math.ceil(size / 2);
-  const out = new Float32Array(half * half);
-  for (let r = 0; r < size; r++) {
-    const row = r * size;
-    const outRow = (r >> 1) * half;
-    for (let c = 0; c < size; c++) {
-      const v = values[row + c] as number;
-      const o = outRow + (c >> 1);
-      if (v > (out[o] as number)) out[o] = v;
+  /**
+   * Tooltip text and outlined rectangle for the pixel showing query row `q` (-1: none computed)
+   * under the pointer's token `under`, at key `k`.
+   */
+  private describe(q: number, under: number, k: number): [string, TokenRect] {
+    const t = this.tokens;
+    if (q < 0) {
+      const text = `${describeToken(t, under)} → ${describeToken(t, k)}: not computed (pin a token)`;
+      return [text, { q0: under, q1: under + 1, k0: k, k1: k + 1 }];
     }
+    if (this.causal && k > q) {
+      return [
+        `${describeToken(t, q)} → ${describeToken(t, k)}: masked`,
+        { q0: q, q1: q + 1, k0: k, k1: k + 1 },
+      ];
+    }
+    const d = this.data as HeatmapData;
+    let cell = (d.window && cellAt(d.window, q, k)) ?? (cellAt(d.overview, q, k) as Cell);
+    if (d.rows && firstBetween(d.rows, cell.q0, q - 1) < 0 && firstBetween(d.rows, q + 1, cell.q1 - 1) < 0) {
+      cell = { ...cell, q0: q, q1: q + 1 }; // the block's only computed row: its values are that row's
+    }
+    return [cellText(t, cell), cell];
   }
-  return out;
 }
 
-/**
- * Colour a `[size, size]` matrix into a canvas, scaled so `max` is the darkest colour.
- * With `causal`, cells right of the diagonal (wholly masked, at any pooling level) are
- * left transparent so the background shows through.
- */
-function colourise(
-  values: Float32Array,
-  size: number,
-  max: number,
-  causal: boolean,
-): HTMLCanvasElement | null {
-  const canvas = document.createElement("canvas");
-  canvas.width = size;
-  canvas.height = size;
-  const ctx = context2d(canvas);
-  if (!ctx || size === 0) return null;
-  const image = ctx.createImageData(size, size);
-  const out = image.data;
-  const scale = max > 0 ? 255 / max : 0;
-  for (let q = 0; q < size; q++) {
-    const row = q * size;
-    for (let k = 0; k < size; k++) {
-      const p = 4 * (row + k);
-      if (causal && k > q) continue; // createImageData is transparent black
-      const v = values[row + k] as number;
-      putColour(out, p, v > 0 ? Math.min(255, Math.round(v * scale)) : 0);
-    }
-  }
-  ctx.putImageData(image, 0, 0);
-  return canvas;
+/** `2 "·sat" → 1 "·cat": 0.250` for one token pair; `16–31 → 0–15: max of 16 × 16 tokens: 0.412` for a block. */
+export function cellText(tokens: readonly string[], cell: Cell): string {
+  const span = (a: number, b: number) => (b - a === 1 ? describeToken(tokens, a) : `${a}–${b - 1}`);
+  const where = `${span(cell.q0, cell.q1)} → ${span(cell.k0, cell.k1)}`;
+  const rows = cell.q1 - cell.q0;
+  const cols = cell.k1 - cell.k0;
+  const value = formatWeight(cell.value);
+  return rows * cols === 1 ? `${where}: ${value}` : `${where}: max of ${rows} × ${cols} tokens: ${value}`;
 }
 
 function textColour(el: Element): string {
