@@ -21,8 +21,9 @@ export const ATTENTION_HELP: HelpText = {
     ],
     [
       { strong: "Big heatmap" },
-      " (right): the selected head. Each row is a token that is looking (query ↓), each column a token it looks at (key →). White = no attention, dark blue = the most attention in this picture (the caption gives the scale). The empty top-right triangle: a token cannot look at tokens after it.",
+      " (right): the selected head. Each row is a token that is looking (query ↓), each column a token it looks at (key →). White = no attention, dark blue = the most attention in this picture (the caption gives the scale). The empty top-right triangle: a token cannot look at tokens after it. Zoom with the mouse wheel and drag to pan (double-click shows it all again): the kernel then sends the part you look at in more detail. Zoomed out on a long text, a cell covers a block of tokens and shows the largest value in it, so a single strong key is never hidden (the tooltip says how many tokens a cell covers).",
     ],
+
     [
       { strong: "Lines view" },
       ": the same head as lines from each token on the left to the tokens it looks at on the right; darker line = more attention.",
