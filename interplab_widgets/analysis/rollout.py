@@ -8,6 +8,8 @@ from typing import Any
 import numpy as np
 import torch
 
+from ..progress import steps
+
 HEAD_FUSIONS = ("mean", "max", "min")
 
 
@@ -77,14 +79,14 @@ def rollout_row(
     """Row ``token`` of :func:`attention_rollout` (``[n]``): a vector times each layer's matrix from the top
     layer down, read from the pattern's query chunks (:meth:`Trace.pattern_chunks`), so ``n²`` work per
     layer instead of ``n³`` and never a whole pattern in memory. Only rows the vector reaches are computed
-    (a causal model's: those up to ``token``)."""
+    (a causal model's: those up to ``token``). Each layer is a checkpoint and a share of the request's progress."""
     n = trace.n_tokens
     if not 0 <= token < n:
         raise ValueError(f"token must be in 0..{n - 1}, got {token}.")
     last = trace.n_layers - 1 if end_layer is None else end_layer
     vector = torch.zeros(n, dtype=torch.float64)
     vector[token] = 1.0
-    for layer in range(last, start_layer - 1, -1):
+    for layer in steps(range(last, start_layer - 1, -1), disable=n < 1024, desc="rollout row", leave=False):
         out = torch.zeros_like(vector)
         reached = int(vector.nonzero().max()) + 1
         for start, chunk in trace.pattern_chunks(layer, queries=reached):

@@ -96,7 +96,7 @@ def test_no_view_freezes_the_kernel(jupyter, open_notebook):
     slow = {
         "a": ("select.ilw-mode", "flow"),  # flow from the last token through all 30 layers, patterns cold
         "p": ("select.ilw-component", "attn"),  # a new 30 x 10 patching grid
-        "g": ("input[type=range].ilw-step", "9"),  # a new step: every layer's attention row of its token
+        "g": (".ilw-attr-toggle", None),  # the step's input attribution: integrated gradients (a step is a lookup)
         "f": ('tr.ilw-case[data-case="3"] td', None),  # both prompts of a case traced side by side
         "x": ("select.ilw-method", "umap"),  # UMAP of 2 layers' points, numba compiling on first use
     }
