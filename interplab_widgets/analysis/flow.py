@@ -20,6 +20,7 @@ from typing import Any
 import numba
 import numpy as np
 
+from ..progress import steps
 from .rollout import mixed_attention
 
 EPSILON = 1e-12
@@ -51,16 +52,23 @@ def attention_flow(
     rows = np.arange(n) if positions is None else np.asarray(positions, dtype=np.int64)
     if rows.ndim != 1 or (len(rows) and (rows.min() < 0 or rows.max() >= n)):
         raise ValueError(f"positions must be token indices in 0..{n - 1}, got {positions!r}.")
-    return _flow_rows(capacities, rows.astype(np.int64))
+    result = np.zeros((len(rows), n))
+    batches = [np.arange(start, min(n, start + SINKS_PER_BATCH)) for start in range(0, n, SINKS_PER_BATCH)]
+    for sinks in steps(batches, disable=True):  # each batch a checkpoint: a long flow shows progress, can stop
+        result[:, sinks] = _flow_pairs(capacities, rows.astype(np.int64), sinks)
+    return result
+
+
+SINKS_PER_BATCH = 32
+"""Input tokens solved per compiled call (in parallel) between two checkpoints of the request."""
 
 
 @numba.njit(parallel=True, cache=True)
-def _flow_rows(capacities: np.ndarray, sources: np.ndarray) -> np.ndarray:  # pragma: no cover - compiled
-    n = capacities.shape[-1]
-    result = np.zeros((len(sources), n))
-    for pair in numba.prange(len(sources) * n):
-        row, sink = pair // n, pair % n
-        result[row, sink] = _max_flow(capacities, sources[row], sink)
+def _flow_pairs(capacities: np.ndarray, sources: np.ndarray, sinks: np.ndarray) -> np.ndarray:  # pragma: no cover
+    result = np.zeros((len(sources), len(sinks)))
+    for pair in numba.prange(len(sources) * len(sinks)):
+        row, column = pair // len(sinks), pair % len(sinks)
+        result[row, column] = _max_flow(capacities, sources[row], sinks[column])
     return result
 
 

@@ -41,8 +41,8 @@ FLOW_MAX_BYTES = 2 * 2**30
 """Flow holds every layer's fused pattern up to the selected one; beyond this it refuses, saying what to cut."""
 FLOW_MAX_WORK = 4 * 10**10
 """A flow row's max-flow work grows as ``(layers)² · n³`` (measured on 2 cores: 7 s at 256 tokens through 8 layers,
-101 s at 512, 70-150 s at 300 through all 30): beyond this (a few minutes) it refuses rather than hold the worker
-for hours (2,048 tokens through 30 layers)."""
+101 s at 512, 70-150 s at 300 through all 30, 630 s at 2,048 through 2 beside other work): beyond this it refuses
+rather than hold the worker for hours (2,048 tokens through 30 layers: a day or more)."""
 
 
 ATTENTION_MODES: dict[str, AttentionMode] = {}
@@ -109,7 +109,7 @@ def check_flow_size(n: int, layer: int, heads: int) -> None:
     what = (
         f"needs {needed / 2**30:.1f} GiB (every layer's pattern), over the {FLOW_MAX_BYTES / 2**30:.0f} GiB limit"
         if needed > FLOW_MAX_BYTES
-        else f"is {work / FLOW_MAX_WORK:.0f}x the work limit (max-flow problems that cannot be cancelled)"
+        else f"is {work / FLOW_MAX_WORK:.1f}x the work limit (about 10 minutes of max-flow problems on 2 cores)"
     )
     nearer = f"pick layer {deepest} or nearer 0, " if deepest >= 0 else ""
     raise InputError(
