@@ -45,6 +45,8 @@ w
 """
 FIRST_DISPLAY_BYTES = "(lambda s: sum(len(b) for b in s[2]) + len(json.dumps(s[0])))(_remove_buffers(w.get_state()))"
 
+ANSWERED = "w._status.get('request') == w._request and w._status['state'] == 'done'"
+
 # Runs in the page: click a grid cell and resolve with the time from the click event to the moment the
 # detail panel says it shows that head (an independent check of the view's own data-paint-ms).
 _CLICK_AND_TIME_JS = """
@@ -204,7 +206,10 @@ def test_attention_explorer_at_4096_tokens_zooms_pans_and_keeps_the_kernel_free(
     check_grid(root)
     n = int(nb.kernel_eval("w.trace.n_tokens"))
     assert 4000 <= n <= 4100
-    nb.kernel_exec("import json\nfrom ipywidgets.widgets.widget import _remove_buffers")
+    nb.kernel_exec(
+        "import json\nfrom ipywidgets.widgets.widget import _remove_buffers\n"
+        "from interplab_widgets.widgets.wire import from_wire"
+    )
     first_display = int(nb.kernel_eval(FIRST_DISPLAY_BYTES))
     print(f"\nfirst display at {n} tokens: {first_display / 1e6:.2f} MB")
     assert first_display < 2 * 2**20
@@ -219,8 +224,11 @@ def test_attention_explorer_at_4096_tokens_zooms_pans_and_keeps_the_kernel_free(
     nb.wait_kernel_value("(w.selected_layer, w.selected_head)", "(20, 8)")
 
     canvas = root.locator(".ilw-heatmap-canvas")
-    box = canvas.bounding_box()
-    centre = (box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6)
+
+    def point_on_canvas() -> tuple[float, float]:
+        canvas.scroll_into_view_if_needed()
+        box = canvas.bounding_box()
+        return box["x"] + box["width"] * 0.6, box["y"] + box["height"] * 0.6
 
     def fetched_window(action) -> list[int]:
         """Do ``action`` in the view; wait until the kernel has a new window, has answered it and the panel
@@ -228,20 +236,20 @@ def test_attention_explorer_at_4096_tokens_zooms_pans_and_keeps_the_kernel_free(
         before = nb.kernel_eval("w.detail_window")
         action()
         nb.wait_kernel_value(f"w.detail_window != {before}", "True", timeout=60)
-        answered = "w._status.get('request') == w._request and w._status['state'] == 'done'"
-        nb.wait_kernel_value(f"{answered} and w._detail['window']['bounds'] == w.detail_window", "True", timeout=120)
+        nb.wait_kernel_value(f"{ANSWERED} and w._detail['window']['bounds'] == w.detail_window", "True", timeout=120)
         bounds = [int(v) for v in nb.kernel_eval("w.detail_window").strip("[]").split(",")]
         expect(heatmap).to_have_attribute("data-window", ",".join(map(str, bounds)), timeout=30_000)
         return bounds
 
     def zoom() -> None:
-        nb.page.mouse.move(*centre)
+        nb.page.mouse.move(*point_on_canvas())
         nb.page.mouse.wheel(0, -600)
 
     def pan() -> None:  # drag the matrix left and up: the window moves down and right
-        nb.page.mouse.move(*centre)
+        x, y = point_on_canvas()
+        nb.page.mouse.move(x, y)
         nb.page.mouse.down()
-        nb.page.mouse.move(centre[0] - 120, centre[1] - 80, steps=8)
+        nb.page.mouse.move(x - 120, y - 80, steps=8)
         nb.page.mouse.up()
 
     windows = []
@@ -262,17 +270,21 @@ def test_attention_explorer_at_4096_tokens_zooms_pans_and_keeps_the_kernel_free(
     nb.wait_kernel_value("w.selected_layer", "29")
     root.locator('.ilw-token-strip .ilw-token[data-token-index="100"]').click()
     nb.wait_kernel_value("w.selected_token", "100")
+    nb.wait_kernel_value(ANSWERED, "True", timeout=300)  # the pin's answer: what a cancel goes back to
     waited, state = start_and_ping(nb, root, "w", "select.ilw-mode", "rollout")
     print(f"a `1` waited {waited:.3f} s while the rollout row ran ({state})")
     assert state == "(1, 'running')"
     root.locator(".ilw-cancel").click()
-    nb.wait_kernel_value("(w._status['state'], w.mode)", "('cancelled', 'raw')", timeout=120)
+    nb.wait_kernel_value("(w._status['state'], w.mode, w.selected_token)", "('cancelled', 'raw', 100)", timeout=120)
     # Through layers 0..3 it is quick: the pinned token's row, the other rows not computed.
     head_cell(root, 3, 0).click()
     nb.wait_kernel_value("w.selected_layer", "3")
     root.locator("select.ilw-mode").select_option("rollout")
-    expect(root.locator('.ilw-detail[data-mode="rollout"]')).to_be_attached(timeout=120_000)
-    nb.wait_kernel_value("w._detail['rows']['data'] == (100).to_bytes(4, 'little')", "True", timeout=60)
+    nb.wait_kernel_value("w.mode", "rollout")
+    nb.wait_kernel_value(ANSWERED, "True", timeout=300)
+    shown = "(w._detail['mode'], w._detail['layer'], from_wire(w._detail['rows']).tolist())"
+    assert nb.kernel_eval(shown) == "('rollout', 3, [100])"
+    expect(root.locator('.ilw-detail[data-mode="rollout"][data-layer="3"]')).to_be_attached()
     root.locator("select.ilw-mode").select_option("flow")
     expect(root.locator(".ilw-error")).to_contain_text(f"Flow through layers 0..3 at {n} tokens", timeout=60_000)
     expect(root.locator(".ilw-error")).to_contain_text("use rollout")
