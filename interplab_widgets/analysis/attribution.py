@@ -32,6 +32,7 @@ from ..capture.attention import eager_attention
 from ..capture.runner import tokenize
 from ..errors import InputError
 from ..progress import steps as progress_steps
+from .budget import GRAD_PASS_COST, check_work, longest, pass_bytes, pass_cost, rows_within
 from .patching import Metric, single_token_id
 
 if TYPE_CHECKING:
@@ -45,7 +46,19 @@ RULES = ("midpoint", "gauss_legendre", "left")
 switches along the path), so Gauss–Legendre's high order does not pay: on SmolLM2 the midpoint rule
 reaches a given completeness error in fewer steps on most prompts (``benchmarks/attribution.py``)."""
 MAX_BYTES = 3 * 2**30
-"""The default memory budget of one batch: enough for one gradient pass over 2,048 tokens of SmolLM2."""
+"""The default memory budget of one batch: enough for one gradient pass over 2,490 tokens of SmolLM2. At 8,192
+tokens one pass alone needs about 10.5 GiB (10.3 GiB measured): raise ``max_bytes=`` to 11 GiB for it."""
+MAX_WORK = 2**21
+"""Refuse, before any run, an attribution whose passes would push more than this many tokens through the model
+(:func:`~interplab_widgets.analysis.budget.pass_cost`; a gradient pass counts
+:data:`~interplab_widgets.analysis.budget.GRAD_PASS_COST` times). Integrated gradients stops doubling its steps
+where the next doubling would pass it. On SmolLM2 this allows occlusion up to about 1,200 tokens, integrated
+gradients' first 32 steps with the faithfulness curves up to 4,500, and gradient × input with them up to 6,900.
+Gradient × input without them works at 8,192 tokens, given ``max_bytes=`` of 11 GiB for its one pass.
+``attention_x_gradient`` runs eager attention, which keeps every layer's weights for the backward: it needs
+about 95 GiB at 8,192 tokens, and its ``max_bytes`` refusal says when that is more than the machine has."""
+FAITHFULNESS_POINTS, FAITHFULNESS_SEEDS = 11, 3
+"""Points of each faithfulness curve, and random orders: ``(1 + seeds) · 2 · points`` = 88 forward passes."""
 
 
 @dataclass(frozen=True)
@@ -168,6 +181,9 @@ def attribute(
         layer: for ``attention_x_gradient``, the block whose attention is read (default: the last).
         faithfulness: also measure deletion and insertion curves (a few dozen batched forward passes).
         max_bytes: memory budget for one batch of forward (and backward) passes.
+
+    Long texts: a single pass over ``max_bytes``, or more work than :data:`MAX_WORK`, is refused before any
+    model run, with what to cut (:func:`check_attribution`).
     """
     from ..models import load_model
 
@@ -175,6 +191,17 @@ def attribute(
     _check_method_and_model(handle, method)
     tokens = tokenize(handle, text)
     ids = [t.id for t in tokens]
+    check_attribution(
+        handle,
+        len(ids),
+        method,
+        steps=steps,
+        window=window,
+        faithfulness=faithfulness,
+        keep_first=keep_first,
+        max_bytes=max_bytes,
+        top_prediction=target is None and metric is None,
+    )
     return attribute_ids(
         handle, ids, _target(handle, ids, target, foil, metric), method=method, baseline=baseline,
         keep_first=keep_first, steps=steps, rule=rule, tolerance=tolerance, max_steps=max_steps, window=window,
@@ -241,6 +268,16 @@ def attribute_ids(
     n = len(ids)
     if keep_first and n < 2:
         raise InputError("With keep_first=True the first token is kept fixed: give at least two tokens.")
+    spent = check_attribution(
+        handle,
+        n,
+        method,
+        steps=steps,
+        window=window,
+        faithfulness=faithfulness,
+        keep_first=keep_first,
+        max_bytes=max_bytes,
+    )
     inputs = embed(handle, ids)
     base = baseline_embeddings(handle, ids, baseline, keep_first)
     attributed = np.ones(n, dtype=bool)
@@ -255,15 +292,27 @@ def attribute_ids(
     )  # fmt: skip
     if method == "integrated_gradients":
         difference = value - baseline_value
+        over_budget = False
         while True:
             scores = run.integrated_gradients(inputs, base, steps, rule, progress)
             error = abs(float(scores.sum()) - difference) / max(abs(difference), 1e-6)
             if tolerance is None or error <= tolerance or steps * 2 > max_steps:
                 break
+            more = GRAD_PASS_COST * 2 * steps * pass_cost(n)
+            if spent + more > MAX_WORK:
+                over_budget = True
+                break
+            spent += more
             steps *= 2
+        remedy = (
+            f"doubling to {2 * steps} steps would pass the work limit at {n} tokens "
+            "(interplab_widgets.analysis.attribution.MAX_WORK); shorten the text or try another baseline."
+            if over_budget
+            else "raise max_steps or try another baseline."
+        )
         warning = (
             f"completeness error {error:.1%} at {steps} steps is above the tolerance {tolerance:.1%}: these "
-            "scores do not add up to the change in the target; raise max_steps or try another baseline."
+            f"scores do not add up to the change in the target; {remedy}"
             if tolerance is not None and error > tolerance
             else ""
         )
@@ -284,6 +333,80 @@ def attribute_ids(
     if faithfulness:
         result = replace(result, faithfulness=run.faithfulness(inputs, base, result, progress=progress))
     return result
+
+
+def attribution_work(
+    n: int,
+    method: str,
+    *,
+    steps: int = 32,
+    window: int = 1,
+    faithfulness: bool = True,
+    keep_first: bool = True,
+    top_prediction: bool = False,
+) -> float:
+    """The model work of one attribution's first round (integrated gradients at ``steps``), in
+    :func:`~interplab_widgets.analysis.budget.pass_cost` tokens: the input and the baseline, the method's
+    passes, and the faithfulness curves' (and, with ``top_prediction``, the pass that finds the target)."""
+    forward = 2 + int(top_prediction)
+    backward = 0
+    if method == "integrated_gradients":
+        backward = steps
+    elif method == "occlusion":
+        forward += max(1, n - int(keep_first) - window + 1)
+    else:
+        backward = 1
+    if faithfulness:
+        forward += (1 + FAITHFULNESS_SEEDS) * 2 * FAITHFULNESS_POINTS
+    return pass_cost(n) * (forward + GRAD_PASS_COST * backward)
+
+
+def check_attribution(
+    handle: ModelHandle,
+    n: int,
+    method: str,
+    *,
+    steps: int = 32,
+    window: int = 1,
+    faithfulness: bool = True,
+    keep_first: bool = True,
+    max_bytes: int = MAX_BYTES,
+    top_prediction: bool = False,
+) -> float:
+    """Refuse, before any model run, an attribution of ``n`` tokens whose work is over :data:`MAX_WORK` or
+    one of whose passes is over ``max_bytes``; the error says the estimate, the limit and what to cut.
+    Returns the work (what the first round costs)."""
+    options = dict(steps=steps, window=window, faithfulness=faithfulness, keep_first=keep_first)
+    work = attribution_work(n, method, top_prediction=top_prediction, **options)  # type: ignore[arg-type]
+    if work > MAX_WORK:
+
+        def fits(m: int) -> bool:  # within the work limit and, pass by pass, within max_bytes
+            grad = method != "occlusion"
+            eager = True if method == "attention_x_gradient" else None
+            return (
+                attribution_work(m, method, **options) <= MAX_WORK  # type: ignore[arg-type]
+                and pass_bytes(handle, m, grad=grad, eager=eager) <= max_bytes
+            )
+
+        shortest = longest(fits, n)
+        cuts = [f"shorten the text to at most {shortest} tokens"]
+        if method == "integrated_gradients" and steps > 1:
+            cuts.append("use fewer steps (steps=, max_steps=)")
+        if faithfulness:
+            cuts.append(f"pass faithfulness=False ({(1 + FAITHFULNESS_SEEDS) * 2 * FAITHFULNESS_POINTS} passes)")
+        if method in ("integrated_gradients", "occlusion"):
+            cuts.append("use method='gradient_x_input' (one backward pass)")
+        check_work(
+            work,
+            MAX_WORK,
+            f"Attributing by {method} at {n} tokens",
+            "interplab_widgets.analysis.attribution.MAX_WORK",
+            "S" + (", ".join(cuts[:-1]) + " or " + cuts[-1] if len(cuts) > 1 else cuts[0])[1:] + ".",
+        )
+    rows_within(handle, n, max_bytes, grad=False)
+    if method != "occlusion":
+        rows_within(handle, n, max_bytes, grad=True, eager=True if method == "attention_x_gradient" else None)
+    return work
 
 
 def embed(handle: ModelHandle, ids: Sequence[int]) -> torch.Tensor:
@@ -351,20 +474,10 @@ class _Runner:
     def __init__(self, handle: ModelHandle, target: Metric, max_bytes: int) -> None:
         self.handle, self.target, self.max_bytes = handle, target, max_bytes
 
-    def rows(self, n: int, grad: bool) -> int:
-        """How many rows of ``n`` tokens one batch may hold. With gradients a row keeps about 16 · d_model
-        floats per token per layer for the backward (measured on SmolLM2: 1.05 MiB per token at 256 and
-        1024 tokens); without, one layer's activations at a time; either way one layer's attention scores."""
-        h = self.handle
-        d_ff = getattr(h.config, "intermediate_size", 4 * h.d_model)
-        per_token = h.n_layers * 16 * h.d_model if grad else 4 * d_ff + 8 * h.d_model
-        per_row = 4 * (n * per_token + 2 * h.n_heads * n * n + 4 * n * h.d_model)
-        if per_row > self.max_bytes:
-            raise InputError(
-                f"One pass over {n} tokens needs about {per_row / 2**30:.1f} GiB, above max_bytes="
-                f"{self.max_bytes / 2**30:.1f} GiB: shorten the text or raise max_bytes."
-            )
-        return max(1, self.max_bytes // per_row)
+    def rows(self, n: int, grad: bool, eager: bool | None = None) -> int:
+        """How many rows of ``n`` tokens one batch may hold within ``max_bytes``
+        (:func:`~interplab_widgets.analysis.budget.pass_bytes`: the law measured on SmolLM2)."""
+        return rows_within(self.handle, n, self.max_bytes, grad=grad, eager=eager)
 
     def _forward(self, embeds: torch.Tensor) -> torch.Tensor:
         output = self.handle.model(inputs_embeds=embeds, use_cache=False, logits_to_keep=1)
@@ -429,7 +542,7 @@ class _Runner:
         )
         try:
             with h.lock, _frozen(h), torch.enable_grad(), eager_attention(h.model):
-                self.rows(len(inputs), grad=True)
+                self.rows(len(inputs), grad=True, eager=True)
                 value = self._forward(inputs[None].clone().requires_grad_(True))
                 weights = kept[0]
                 if weights is None or weights.dim() != 4:
@@ -440,7 +553,13 @@ class _Runner:
         return (weights * grad)[0].sum((0, 1)).float().cpu()
 
     def faithfulness(
-        self, inputs, base, result: Attribution, points: int = 11, seeds: int = 3, progress: bool = False
+        self,
+        inputs,
+        base,
+        result: Attribution,
+        points: int = FAITHFULNESS_POINTS,
+        seeds: int = FAITHFULNESS_SEEDS,
+        progress: bool = False,
     ) -> Faithfulness:
         positions = np.flatnonzero(result.attributed)
         fractions = np.linspace(0, 1, points)

@@ -26,6 +26,7 @@ from ..capture.runner import last_token_logits, tokenize
 from ..errors import InputError
 from ..models.adapters import get_submodule
 from ..progress import steps
+from .budget import check_work, longest, pass_cost, rows_within
 
 if TYPE_CHECKING:
     from ..models.handle import ModelHandle
@@ -36,6 +37,15 @@ COMPONENTS = ("resid", "attn", "mlp", "head")
 head's output inside the attention (its slice of the input of the output projection)."""
 
 DIRECTIONS = ("denoise", "noise")
+MAX_BYTES = 3 * 2**30
+"""Default memory budget of one batch of patched runs (``batch_size`` is cut to fit), and of the one gradient
+pass of :meth:`PatchingPair.attribution`. On top of it, a pair keeps both prompts' activations of each component
+it has patched: ``2 · (layers + 1) · n · d_model`` floats each (SmolLM2: 143 KB per token, 1.2 GB at 8,192)."""
+MAX_WORK = 2**21
+"""Refuse, before any run, a grid whose patched runs would push more than this many tokens through the model
+(:func:`~interplab_widgets.analysis.budget.pass_cost`; blocks before a cell's layer are skipped and not
+counted). SmolLM2's full ``resid`` grid reaches it at about 350 tokens; at 8,192 tokens it would be 253,952
+runs of 8,192 tokens, months on a CPU."""
 RUNS = ("clean", "corrupted")  # the rows of every activation tensor, in this order
 
 Metric = Callable[[torch.Tensor], torch.Tensor]
@@ -184,10 +194,21 @@ class PatchingPair:
         layers: Sequence[int] | None = None,
         positions: Sequence[int] | None = None,
         batch_size: int = 32,
+        max_bytes: int = MAX_BYTES,
         progress: bool = True,
     ) -> PatchingResult:
-        """Patch every cell of a grid, batched, and measure the metric."""
+        """Patch every cell of a grid, batched (at most ``batch_size`` rows, within ``max_bytes``), and measure
+        the metric. A grid over :data:`MAX_WORK` is refused before any run, with what to cut."""
         layers, positions, columns = self._grid(component, layers, positions)
+        check_grid_work(
+            self.handle,
+            component,
+            self.n_tokens,
+            layers,
+            len(columns),
+            whole=len(layers) == self.n_sites(component) and len(positions) == self.n_tokens,
+            differing=self.differing_positions(),
+        )
         source, target = direction_runs(direction)
         cells = [(layer, column) for layer in layers for column in columns]
         values = self.patched_metric(
@@ -197,6 +218,7 @@ class PatchingPair:
             target=target,
             positions=positions,
             batch_size=batch_size,
+            max_bytes=max_bytes,
             progress=progress,
         )
         return self._result(component, direction, "exact", layers, columns, positions, values)
@@ -208,10 +230,15 @@ class PatchingPair:
         direction: str = "denoise",
         layers: Sequence[int] | None = None,
         positions: Sequence[int] | None = None,
+        max_bytes: int = MAX_BYTES,
     ) -> PatchingResult:
         """First-order estimate of :meth:`exact`: ``(source − target) · ∂metric/∂target`` per cell,
-        from one forward and one backward pass of the target prompt (Nanda's attribution patching)."""
+        from one forward and one backward pass of the target prompt (Nanda's attribution patching).
+        A gradient pass over ``max_bytes`` is refused before it runs."""
         layers, positions, columns = self._grid(component, layers, positions)
+        # Besides the pass: both prompts' activations and the gradients, [n, width] per layer each.
+        kept = 3 * self.n_sites(component) * 4 * self.handle.d_model
+        rows_within(self.handle, self.n_tokens, max_bytes, grad=True, per_token=kept)
         source_row, target_row = (RUNS.index(run) for run in direction_runs(direction))
         sources = self.activations(component)
         gradients = self._gradients(component, target_row, layers)
@@ -235,10 +262,22 @@ class PatchingPair:
         target: str = "corrupted",
         positions: Sequence[int] | None = None,
         batch_size: int = 32,
+        max_bytes: int = MAX_BYTES,
         progress: bool = False,
     ) -> np.ndarray:
         """The raw metric of the ``target`` run (``"clean"`` or ``"corrupted"``) with each ``(layer, column)``
-        cell taken from the ``source`` run, one batch row per cell. Head cells are patched at ``positions``."""
+        cell taken from the ``source`` run, one batch row per cell. Head cells are patched at ``positions``.
+        Batches hold at most ``batch_size`` rows and fit ``max_bytes``; more work than :data:`MAX_WORK` is
+        refused before any run."""
+        _check_choice("component", component, COMPONENTS)
+        check_work(
+            cells_work(self.handle, self.n_tokens, [layer for layer, _ in cells], batch_size),
+            MAX_WORK,
+            f"Patching {len(cells):,} cells at {self.n_tokens} tokens",
+            "interplab_widgets.analysis.patching.MAX_WORK",
+            "Patch fewer cells, or shorter prompts.",
+        )
+        batch_size = min(batch_size, rows_within(self.handle, self.n_tokens, max_bytes, grad=False))
         # closing(): a metric that raises must not leave the generator, and its hooks, suspended.
         with closing(self._patched_logits(component, cells, source, target, positions, batch_size, progress)) as runs:
             metrics = [self.metric(logits) for logits in runs]
@@ -283,6 +322,10 @@ class PatchingPair:
 
     def decode(self, token_id: int) -> str:
         return self.handle.tokenizer.decode([token_id])
+
+    def differing_positions(self) -> list[int]:
+        """Positions where the two prompts have different tokens."""
+        return differing_positions(self.ids[0].tolist(), self.ids[1].tolist())
 
     # -- internals ---------------------------------------------------------------------
 
@@ -472,16 +515,28 @@ def activation_patching(
     layers: Sequence[int] | None = None,
     positions: Sequence[int] | None = None,
     batch_size: int = 32,
+    max_bytes: int = MAX_BYTES,
     progress: bool = True,
 ) -> PatchingResult:
     """Patch every (layer, position) — or (layer, head) for ``component="head"`` — and measure the effect.
 
     See :class:`PatchingPair` for the arguments; ``direction`` is ``"denoise"`` (clean activation
     into the corrupted run) or ``"noise"`` (corrupted into clean). Effects: 0 = corrupted, 1 = clean.
+    A grid over :data:`MAX_WORK` is refused before any model run, with what to cut.
     """
-    pair = PatchingPair(model, clean, corrupted, answer=answer, contrast=contrast, metric=metric)
+    from ..models import load_model
+
+    handle = load_model(model)
+    check_prompts_grid(handle, clean, corrupted, component, layers, positions)  # before the pair's own runs
+    pair = PatchingPair(handle, clean, corrupted, answer=answer, contrast=contrast, metric=metric)
     return pair.exact(
-        component, direction=direction, layers=layers, positions=positions, batch_size=batch_size, progress=progress
+        component,
+        direction=direction,
+        layers=layers,
+        positions=positions,
+        batch_size=batch_size,
+        max_bytes=max_bytes,
+        progress=progress,
     )
 
 
@@ -497,10 +552,108 @@ def attribution_patching(
     metric: Metric | None = None,
     layers: Sequence[int] | None = None,
     positions: Sequence[int] | None = None,
+    max_bytes: int = MAX_BYTES,
 ) -> PatchingResult:
-    """The gradient estimate of :func:`activation_patching` (same arguments, one backward pass)."""
+    """The gradient estimate of :func:`activation_patching` (same arguments, one backward pass within
+    ``max_bytes``)."""
     pair = PatchingPair(model, clean, corrupted, answer=answer, contrast=contrast, metric=metric)
-    return pair.attribution(component, direction=direction, layers=layers, positions=positions)
+    return pair.attribution(component, direction=direction, layers=layers, positions=positions, max_bytes=max_bytes)
+
+
+def cells_work(handle: ModelHandle, n_tokens: int, layers: Sequence[int], batch_size: int = 32) -> float:
+    """The model work of patching one cell at each of ``layers`` (one entry per cell, in the order they run),
+    in :func:`~interplab_widgets.analysis.budget.pass_cost` tokens. Each batch of ``batch_size`` rows starts at
+    the block of its lowest layer."""
+    blocks = handle.n_layers
+    starts = [min(max(int(layer), 0), blocks - 1) for layer in layers]
+    batches = [starts[i : i + batch_size] for i in range(0, len(starts), batch_size)]
+    return pass_cost(n_tokens) * sum(len(batch) * (blocks - min(batch)) for batch in batches) / blocks
+
+
+def check_grid_work(
+    handle: ModelHandle,
+    component: str,
+    n_tokens: int,
+    layers: Sequence[int],
+    n_columns: int,
+    *,
+    whole: bool = False,
+    differing: Sequence[int] = (),
+    explorer: bool = False,
+) -> None:
+    """Refuse a grid of ``layers`` × ``n_columns`` cells at ``n_tokens`` whose work is over :data:`MAX_WORK`,
+    before any run. The message gives the estimate, the limit and what to cut (positions, layers, prompt length).
+    ``explorer``: the grid is PatchingExplorer's, which patches every position."""
+    work = cells_work(handle, n_tokens, [layer for layer in layers for _ in range(n_columns)])
+    if work <= MAX_WORK:
+        return
+    n_sites = handle.n_layers + (component == "resid")
+    every_layer = range(n_sites)
+    grid_work = lambda m: cells_work(handle, m, [layer for layer in every_layer for _ in range(m)])  # noqa: E731
+    shortest = longest(lambda m: grid_work(m) <= MAX_WORK, n_tokens)
+    if component == "head":
+        fitting = int(MAX_WORK // cells_work(handle, n_tokens, [0]) // handle.n_heads)
+        cut = (
+            f"A head cell costs the same at every position: patch fewer layers (layers=[...]; up to {fitting} "
+            f"from block 0 fit) or use shorter prompts."
+        )
+    else:
+        fitting = int(MAX_WORK // cells_work(handle, n_tokens, every_layer))  # a few positions: no block skipped
+        hint = f" (those that differ, {list(differing)[:8]}, and the last)" if differing else " (e.g. the last)"
+        where = (
+            "PatchingExplorer patches every position: "
+            f"shorten the prompts to at most {shortest} tokens, or from Python patch a few positions: "
+            "PatchingPair(model, clean, corrupted).exact(component, positions=[...])"
+            if explorer
+            else f"Patch fewer positions: positions=[...]{hint}"
+        )
+        cut = (
+            f"{where}; all {n_sites} layers fit for up to {fitting} positions at this length, fewer layers "
+            f"(layers=[...]) fit more"
+            + ("" if explorer else f"; or shorten the prompts to at most {shortest} tokens for the whole grid")
+            + ". attribution_patching(...) estimates the whole grid from one backward pass."
+        )
+    grid = "every" if whole else "a grid of"
+    check_work(
+        work,
+        MAX_WORK,
+        f"Patching {grid} {component} cell{'' if whole else 's'} ({len(layers)} layers × {n_columns} "
+        f"{'heads' if component == 'head' else 'positions'}) at {n_tokens} tokens",
+        "interplab_widgets.analysis.patching.MAX_WORK",
+        cut,
+    )
+
+
+def check_prompts_grid(
+    handle: ModelHandle,
+    clean: str,
+    corrupted: str,
+    component: str = "resid",
+    layers: Sequence[int] | None = None,
+    positions: Sequence[int] | None = None,
+    *,
+    explorer: bool = False,
+) -> None:
+    """:func:`check_grid_work` from the prompts alone: only tokenizes them, so it runs before the pair's first
+    forward pass. Prompts of different lengths are left to :class:`PatchingPair`'s own error."""
+    _check_choice("component", component, COMPONENTS)
+    clean_ids = [t.id for t in tokenize(handle, clean)]
+    corrupted_ids = [t.id for t in tokenize(handle, corrupted)]
+    if len(clean_ids) != len(corrupted_ids):
+        return
+    n_sites = handle.n_layers + (component == "resid")
+    layers = list(range(n_sites)) if layers is None else list(layers)
+    n_columns = handle.n_heads if component == "head" else len(clean_ids) if positions is None else len(positions)
+    whole = len(layers) == n_sites and (component == "head" or n_columns == len(clean_ids))
+    differing = differing_positions(clean_ids, corrupted_ids)
+    check_grid_work(
+        handle, component, len(clean_ids), layers, n_columns, whole=whole, differing=differing, explorer=explorer
+    )
+
+
+def differing_positions(clean_ids: Sequence[int], corrupted_ids: Sequence[int]) -> list[int]:
+    """Positions where two equal-length token lists differ."""
+    return [i for i, (a, b) in enumerate(zip(clean_ids, corrupted_ids)) if a != b]
 
 
 def single_token_id(handle: ModelHandle, token: str | int, name: str) -> int:

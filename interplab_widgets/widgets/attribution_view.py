@@ -14,7 +14,8 @@ from typing import Any
 
 import traitlets
 
-from ..analysis.attribution import METHODS, Attribution, attribute
+from ..analysis.attribution import METHODS, Attribution, attribute, check_attribution
+from ..capture.runner import tokenize
 from ..errors import InputError
 from ..models import ModelHandle, load_model
 from ..progress import steps as progress_steps
@@ -109,6 +110,13 @@ class AttributionView(StaticExport, LiveWidget):
         # The first rows are computed here, in the user's cell, with progress bars; errors are raised.
         _check_methods(self.methods)
         keys = self._keys()
+        # Long texts: every method is checked against its limits before the first one runs.
+        n_tokens = len(tokenize(self.handle, text))
+        for method in self.methods:
+            check_attribution(
+                self.handle, n_tokens, method, steps=steps, window=window, faithfulness=faithfulness,
+                top_prediction=not target,
+            )  # fmt: skip
         for key in progress_steps(keys, desc="attribution methods", unit="method", disable=len(keys) < 2):
             self._attribution(key, progress=True)
         self._tokens = self.results[keys[0]].tokens

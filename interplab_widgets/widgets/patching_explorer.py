@@ -12,7 +12,7 @@ from typing import Any
 
 import traitlets
 
-from ..analysis.patching import DIRECTIONS, Metric, PatchingPair, PatchingResult, direction_runs
+from ..analysis.patching import DIRECTIONS, Metric, PatchingPair, PatchingResult, check_prompts_grid, direction_runs
 from ..capture.trace import check_index
 from ..errors import InputError
 from ..models import ModelHandle, load_model
@@ -41,6 +41,11 @@ class PatchingExplorer(StaticExport, LiveWidget):
         metric: any function of next-token logits ``[batch, vocab] -> [batch]`` instead.
         component: ``"resid"``, ``"attn"`` or ``"mlp"``.
         direction: ``"denoise"`` (clean activation into the corrupted run) or ``"noise"`` (the reverse).
+
+    The heatmap patches every layer at every position, so its cost grows as the square of the prompt's length
+    (and faster with attention's own): prompts whose grid is over
+    :data:`interplab_widgets.analysis.patching.MAX_WORK` (about 350 tokens on SmolLM2) are refused before any
+    run, with what to cut.
     """
 
     live_inputs = ("component", "direction", "selected_layer", "selected_position")
@@ -82,6 +87,8 @@ class PatchingExplorer(StaticExport, LiveWidget):
         self._esm = static_asset("patching_explorer.js").read_text()
         self._css = static_asset("patching_explorer.css").read_text()
         self.handle: ModelHandle = load_model(model, tokenizer=tokenizer)
+        # Every position of every layer is patched: refuse long prompts before any run (resid is the largest grid).
+        check_prompts_grid(self.handle, clean, corrupted, "resid", explorer=True)
         self.pair = PatchingPair(self.handle, clean, corrupted, answer=answer, contrast=contrast, metric=metric)
         self.results: dict[tuple[str, str], PatchingResult] = {}
         self._cells: dict[tuple[str, str, int, int], dict[str, Any]] = {}
