@@ -103,8 +103,8 @@ def test_cached_answers_stay_on_the_main_thread(smollm2):
     explorer.selected_head = 4
     explorer.wait()
     seen = []
-    original = explorer.detail_payload
-    explorer.detail_payload = lambda *a, **k: seen.append(threading.current_thread()) or original(*a, **k)
+    original = explorer._answer
+    explorer._answer = lambda *a, **k: seen.append(threading.current_thread()) or original(*a, **k)
     explorer.selected_head = 0  # computed at construction: cached
     assert seen == [threading.main_thread()] and explorer._detail["head"] == 0  # answered before any wait()
 
