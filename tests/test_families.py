@@ -165,7 +165,7 @@ def test_chunked_attention_summaries_equal_the_averaged_full_pattern(model_type,
             torch.testing.assert_close(blocks, torch.as_tensor(downsample(full, size)), atol=1e-5, rtol=0)
             torch.testing.assert_close(stats, torch.as_tensor(head_statistics(full)), atol=1e-5, rtol=0)
         head = layer % handle.n_heads  # one head's rows alone (the detail panel, GenerationTracer's step rows)
-        rows = trace.attention_rows(layer, head, range(5, trace.n_tokens - 2))
+        rows = trace.attention_rows(layer, range(5, trace.n_tokens - 2), [head])[0]
         torch.testing.assert_close(rows, full[head, 5 : trace.n_tokens - 2], atol=1e-5, rtol=0)
 
 
