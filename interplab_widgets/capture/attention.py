@@ -178,7 +178,7 @@ def pattern_chunks(
     block = handle.adapter.block_list(handle.model)[layer]
     window = layer_sliding_window(handle, handle.adapter.attention_module(block))
     rows = max(1, chunk_bytes // (4 * q.shape[0] * n))
-    span = range(n if queries is None else queries) if not isinstance(queries, range) else queries
+    span = queries if isinstance(queries, range) else range(n if queries is None else queries)
     end = min(n, span.stop)
     for start in range(span.start, end, rows):
         stop = min(end, start + rows)

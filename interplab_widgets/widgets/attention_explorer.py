@@ -185,12 +185,6 @@ class AttentionExplorer(StaticExport, LiveWidget):
         window = list(self.detail_window) if window is None else window
         return self._answer(layer, head, mode_name, trace, token, window, cache)[0]
 
-    def detail_matrix(self, layer: int, head: int, mode_name: str, token: int = -1) -> DetailMatrix:
-        """The matrix behind a selection, at full resolution (what the windows are cut from)."""
-        if self.trace is None:
-            raise InputError("No text has been traced yet.")
-        return self._matrix(self.trace, layer, head, mode_name, token, self._detail_cache)
-
     def _answer(
         self,
         layer: int,
