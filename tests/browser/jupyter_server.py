@@ -184,6 +184,9 @@ class JupyterServer:
         More environment variables for the server and its kernels.
     keep_dir:
         Keep the temporary directory (notebooks, server log) after `stop`, for debugging.
+    python:
+        The interpreter that runs the server and so its kernels (another virtual environment's, to
+        test an installed wheel).
     """
 
     def __init__(
@@ -193,7 +196,9 @@ class JupyterServer:
         pythonpath: Sequence[str | os.PathLike[str]] = (REPO_ROOT,),
         extra_env: dict[str, str] | None = None,
         keep_dir: bool = False,
+        python: str | os.PathLike[str] = sys.executable,
     ) -> None:
+        self.python = str(python)
         self.startup_timeout = startup_timeout
         self.pythonpath = [str(p) for p in pythonpath]
         self.extra_env = dict(extra_env or {})
@@ -256,7 +261,7 @@ class JupyterServer:
 
     def _command(self) -> list[str]:
         return [
-            sys.executable,
+            self.python,
             "-m",
             "jupyter",
             "lab",
