@@ -26,15 +26,16 @@ from .attention_modes import ATTENTION_MODES
 from .attention_viewport import DetailMatrix
 from .live import LiveWidget
 from .static_html import StaticExport
+from .svg import MONO, Palette, Svg, SvgExport, check_scale, colour_bar, heatmap, hex_colour, scale_legend, scaled
 from .view_support import static_asset
-from .wire import quantise_unit, to_wire
+from .wire import from_wire, quantise_unit, to_wire
 
 DETAIL_CACHE_BYTES = 128 * 2**20
 READY_TOKENS = 2048
 """Up to this many tokens a cached matrix's window is cut on the kernel's thread (a few ms); beyond, on the worker."""
 
 
-class AttentionExplorer(StaticExport, LiveWidget):
+class AttentionExplorer(SvgExport, StaticExport, LiveWidget):
     """Head grid, detail heatmap and token strip for one text, linked to the kernel.
 
     Args:
@@ -51,7 +52,14 @@ class AttentionExplorer(StaticExport, LiveWidget):
         attention_cache_bytes: memory for recomputed attention patterns per trace (default: every
             layer's pattern up to ``interplab_widgets.capture.trace.ATTENTION_CACHE_MAX_BYTES``, so
             rollout and flow recompute nothing after their first request).
+        color_scale: ``"linear"``, ``"sqrt"`` or ``"log"`` (see :attr:`color_scale`).
+        normalize_rows: each query row on its own scale (see :attr:`normalize_rows`).
+
+    ``to_svg(path, figure="detail" | "grid", theme="light" | "dark")`` writes the detail heatmap or the head
+    grid as an SVG file for a paper.
     """
+
+    svg_figures = ("detail", "grid")
 
     live_inputs = ("text", "selected_layer", "selected_head", "selected_token", "mode", "detail_window")
 
@@ -67,6 +75,12 @@ class AttentionExplorer(StaticExport, LiveWidget):
     """Detail-panel mode: a key of ``ATTENTION_MODES``."""
     detail_window = traitlets.List(traitlets.Int()).tag(sync=True)
     """The detail panel's visible window ``[q0, q1, k0, k1]`` (token ranges, half-open), ``[]`` for all of it."""
+
+    color_scale = traitlets.Unicode("linear").tag(sync=True)
+    """How weights map to colour: ``"linear"``, ``"sqrt"`` or ``"log"`` (``log_decades`` of ``colormaps.json``
+    below the maximum). View state: nothing is recomputed."""
+    normalize_rows = traitlets.Bool(False).tag(sync=True)
+    """Divide each query row by its own maximum before the scale, so weak rows show their shape. View state."""
 
     _model_label = traitlets.Unicode().tag(sync=True)
     _n_layers = traitlets.Int().tag(sync=True)
@@ -93,6 +107,8 @@ class AttentionExplorer(StaticExport, LiveWidget):
         thumbnail_size: int = 32,
         roles: bool = True,
         attention_cache_bytes: int | None = None,
+        color_scale: str = "linear",
+        normalize_rows: bool = False,
     ) -> None:
         self._esm = static_asset("attention_explorer.js").read_text()
         self._css = static_asset("attention_explorer.css").read_text()
@@ -109,6 +125,8 @@ class AttentionExplorer(StaticExport, LiveWidget):
             _causal=handle.is_causal,
             _modes=list(ATTENTION_MODES),
             _head_stat_names=list(HEAD_STATISTICS),
+            color_scale=color_scale,
+            normalize_rows=normalize_rows,
         )
         if mode not in ATTENTION_MODES:
             raise InputError(f"Unknown mode {mode!r}: choose one of {', '.join(ATTENTION_MODES)}.")
@@ -129,6 +147,10 @@ class AttentionExplorer(StaticExport, LiveWidget):
         self._head_stats = to_wire(stats, "float32")
         self._detail, self._detail_lines = self._answer(selected_layer, selected_head, mode, trace, -1, [])
         self.start_live()
+
+    @traitlets.validate("color_scale")
+    def _valid_scale(self, proposal: dict) -> str:
+        return check_scale(proposal["value"])
 
     # -- view -> kernel: every input change is one request ---------------------------------
     def refresh(self) -> None:
@@ -243,6 +265,84 @@ class AttentionExplorer(StaticExport, LiveWidget):
             thumbnails.append(quantise_unit(blocks.numpy()))
             stats.append(statistics.numpy())
         return np.stack(thumbnails), np.stack(stats)
+
+    # -- figures (to_svg) -------------------------------------------------------------------
+
+    def _svg_detail(self, palette: Palette) -> Svg:
+        """The detail panel as shown: the window (or the whole matrix) of ``_detail``, one cell per token pair
+        when it is exact, else its block maxima as a pixelated image, with query and key labels."""
+        detail = self._detail
+        part = detail["window"] or detail["overview"]
+        q0, q1, k0, k1 = part["bounds"]
+        values = from_wire(part["pattern"]).astype(np.float32)
+        query_starts, key_starts = from_wire(part["query_starts"]), from_wire(part["key_starts"])
+        rows, cols = values.shape
+        exact = rows == q1 - q0 and cols == k1 - k0
+        scale, normalised = self.color_scale, self.normalize_rows
+        top = values.max(axis=1, keepdims=True) if normalised else detail["scale_max"]
+        colours = palette.colours(scaled(values, top, scale))
+        cell = float(np.clip(520 / max(rows, cols), 2, 18))
+        font = min(11.0, cell * 0.8)
+        every = 1 if font >= 6 else int(np.ceil(6 / font))
+        font = max(font, 6.0)
+        tokens = self._tokens
+        longest = max((len(t) for t in tokens), default=1)
+        label_w = min(longest, 16) * font * 0.62 + 8
+        x0, y0 = 24 + label_w, 48 + label_w
+        width, height = x0 + cols * cell + 20, y0 + rows * cell + 60
+        head = f"head {detail['head']}" if detail["head"] >= 0 else "all heads"
+        title = f"{self._model_label} · layer {detail['layer']} {head} · {detail['mode']}"
+        svg = Svg(width, height, palette, title)
+        svg.text(10, 18, title, 13, font_weight="bold", class_="title")
+        svg.text(x0, y0 - label_w - 6, "keys →", 10, fill=hex_colour(palette.muted), class_="axis-label")
+        middle = y0 + rows * cell / 2
+        svg.text(12, middle, "← queries", 10, fill=hex_colour(palette.muted), text_anchor="middle",
+                 transform=f"rotate(-90 12 {middle:.2f})", class_="axis-label")  # fmt: skip
+        heatmap(svg, x0, y0, colours, (cell, cell), cells=exact)
+        label = hex_colour(palette.text)
+        for i in range(0, rows, every):
+            y = y0 + (i + 0.5) * cell + font * 0.35
+            svg.text(x0 - 4, y, tokens[int(query_starts[i])], font, text_anchor="end", fill=label, font_family=MONO,
+                     class_="token query")  # fmt: skip
+        for j in range(0, cols, every):
+            x = x0 + (j + 0.5) * cell + font * 0.35
+            svg.text(x, y0 - 4, tokens[int(key_starts[j])], font, transform=f"rotate(-90 {x:.2f} {y0 - 4:.2f})",
+                     fill=label, font_family=MONO, class_="token key")  # fmt: skip
+        high = "row maximum" if normalised else f"{detail['scale_max']:.3g}"
+        legend = scale_legend(scale, normalised) + ("" if exact else ", block maxima")
+        colour_bar(svg, x0, y0 + rows * cell + 16, 160, "sequential", legend, "0", high)
+        return svg
+
+    def _svg_grid(self, palette: Palette) -> Svg:
+        """The head grid: one tile per layer × head, each thumbnail an embedded PNG (each head on its own scale,
+        as in the view), layer and head labels as text, the selected head outlined."""
+        thumbnails = from_wire(self._thumbnails)
+        layers, heads = thumbnails.shape[:2]
+        tile, gap = 44, 6
+        x0, y0 = 44, 56
+        svg = Svg(x0 + heads * (tile + gap) + 20, y0 + layers * (tile + gap) + 50, palette,
+                  f"{self._model_label} · attention of every head")  # fmt: skip
+        svg.text(10, 18, svg.title, 13, font_weight="bold", class_="title")
+        roles = {(r["layer"], r["head"]): r["role"] for r in self._head_roles}
+        colours = palette.colours(scaled(thumbnails, 255, self.color_scale))
+        muted, text = hex_colour(palette.muted), hex_colour(palette.text)
+        for h in range(heads):
+            svg.text(x0 + h * (tile + gap) + tile / 2, y0 - 8, f"H{h}", 10, text_anchor="middle", class_="head-label")
+        for layer in range(layers):
+            y = y0 + layer * (tile + gap)
+            svg.text(x0 - 8, y + tile / 2 + 4, f"L{layer}", 10, text_anchor="end", class_="layer-label")
+            for h in range(heads):
+                x = x0 + h * (tile + gap)
+                selected = (layer, h) == (self.selected_layer, self.selected_head)
+                svg.open("g", class_="head")
+                svg.element("title", f"L{layer} H{h}" + (f": {roles[(layer, h)]}" if (layer, h) in roles else ""))
+                svg.image(x, y, tile, tile, colours[layer, h])
+                svg.rect(x, y, tile, tile, fill="none", stroke=text if selected else muted,
+                         stroke_width=2 if selected else 0.5, class_="tile")  # fmt: skip
+                svg.close("g")
+        colour_bar(svg, x0, y0 + layers * (tile + gap) + 8, 160, "sequential", scale_legend(self.color_scale) +
+                   ", each head to its own maximum", "0", "max")  # fmt: skip
+        return svg
 
 
 def _cached(cache: OrderedDict, key: tuple, compute: Callable[[], DetailMatrix]) -> DetailMatrix:
