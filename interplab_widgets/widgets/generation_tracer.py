@@ -25,8 +25,9 @@ from ..errors import InputError
 from ..models import ModelHandle, load_model
 from .live import LiveWidget
 from .static_html import StaticExport
+from .svg import MONO, Palette, Svg, SvgExport, colour_bar, heatmap, hex_colour
 from .view_support import static_asset
-from .wire import attribution_wire, quantise_unit, to_wire
+from .wire import attribution_wire, from_wire, quantise_unit, to_wire
 
 #: Bins of a head's attention row in the step grid.
 ROW_BINS = 64
@@ -46,7 +47,7 @@ _ATTRIBUTION_KEYS = frozenset(inspect.signature(attribute_ids).parameters) - {
 }  # fmt: skip
 
 
-class GenerationTracer(StaticExport, LiveWidget):
+class GenerationTracer(SvgExport, StaticExport, LiveWidget):
     """Generate from a prompt and trace every step: lens heatmap, top-k, the step's attention.
 
     Args:
@@ -62,7 +63,11 @@ class GenerationTracer(StaticExport, LiveWidget):
         attribution_options: options of :func:`interplab_widgets.attribute` for the attribution mode
             (``baseline``, ``steps``, ``max_steps``, ``tolerance``, ``window``, ``layer``, ``faithfulness``…),
             over :data:`ATTRIBUTION_OPTIONS`.
+
+    ``to_svg(path)`` writes the logit-lens heatmap (coloured by :attr:`metric`) as an SVG file.
     """
+
+    svg_figures = ("lens",)
 
     live_inputs = (
         "step",
@@ -269,6 +274,49 @@ class GenerationTracer(StaticExport, LiveWidget):
             0, 0, : position + 1
         ].numpy()
         return {"step": step, "layer": layer, "head": head, "weights": to_wire(row, "float16")}
+
+    def _svg_lens(self, palette: Palette) -> Svg:
+        """The lens heatmap as shown: lens rows (output on top, embeddings at the bottom) × steps, coloured by
+        the chosen token's probability, or its rank on a log scale (as ``js/src/components/lens_heatmap.ts``)."""
+        rank = self.metric == "rank"
+        values = from_wire(self._lens_ranks if rank else self._lens_probs).astype(np.float64)  # [steps, rows]
+        if rank:
+            top = max(float(values.max()), 0.0)
+            t = 1 - np.log1p(np.clip(values, 0, top)) / np.log1p(top) if top > 0 else np.ones_like(values)
+        else:
+            t = np.clip(np.nan_to_num(values), 0, 1)
+        colours = palette.colours(t.T[::-1])  # [rows, steps], output row first
+        n_steps, n_rows = values.shape
+        tokens = self._tokens
+        w, h = float(np.clip(720 / n_steps, 12, 30)), float(np.clip(420 / n_rows, 8, 22))
+        font = min(11.0, w * 0.8)
+        label_w = max((len(t) for t in tokens), default=1) * font * 0.62 + 8
+        x0, y0 = 48, 56
+        title = f"{self._model_label} · logit lens of the generated tokens"
+        svg = Svg(x0 + n_steps * w + 20, y0 + n_rows * h + label_w + 60, palette, title)
+        svg.text(10, 18, title, 13, font_weight="bold", class_="title")
+        muted = hex_colour(palette.muted)
+        svg.text(10, 36, "prompt: " + self.record.prompt, 10, fill=muted, class_="prompt")
+
+        def row_label(r: int) -> str:
+            row = n_rows - 1 - r
+            return "out" if row == n_rows - 1 else "emb" if row == 0 else f"L{row}"
+
+        heatmap(svg, x0, y0, colours, (w, h), titles=lambda r, c: f"{row_label(r)} · step {c}: "
+                f"{'rank' if rank else 'p'} {values[c, n_rows - 1 - r]:.3g}")  # fmt: skip
+        for r in range(n_rows):
+            svg.text(x0 - 4, y0 + (r + 0.5) * h + 3.5, row_label(r), min(10.0, h * 0.9), text_anchor="end",
+                     class_="row-label")  # fmt: skip
+        bottom = y0 + n_rows * h + 4
+        for step, token in enumerate(tokens):
+            x = x0 + (step + 0.5) * w - font * 0.35
+            svg.text(x, bottom, token, font, transform=f"rotate(90 {x:.2f} {bottom:.2f})", font_family=MONO,
+                     class_="token")  # fmt: skip
+        legend = "rank of the chosen token, log scale" if rank else "probability of the chosen token, linear scale"
+        high = "rank 0" if rank else "1"
+        low = f"rank {int(values.max())}" if rank else "0"
+        colour_bar(svg, x0, bottom + label_w + 8, 160, "sequential", legend, low, high)
+        return svg
 
 
 def _attribution_wire(result: Attribution, step: int, target: str, foil: str) -> dict[str, Any]:

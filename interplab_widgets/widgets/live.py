@@ -312,3 +312,34 @@ class LiveWidget(anywidget.AnyWidget):
     def _on_live_message(self, widget: Any, content: Any, buffers: list) -> None:
         if isinstance(content, dict) and content.get("type") == "cancel":
             self.cancel()
+        elif isinstance(content, dict) and content.get("type") == "export_svg":
+            self._export_svg(content)
+
+    def _export_svg(self, content: dict) -> None:
+        """The view's export button: ``{type: "export_svg", figure?, theme, nonce}`` → ``{type: "svg", nonce,
+        figure, svg, filename}`` or ``{type: "svg_error", nonce, message}``.
+
+        The SVG is drawn from data the view already holds, on a short-lived thread of its own (a large figure
+        takes more than the main thread may spend, and it must not wait behind the model's worker); the reply
+        goes out on the kernel's loop.
+        """
+        nonce = content.get("nonce")
+
+        def build() -> None:
+            try:
+                to_svg = getattr(self, "to_svg", None)
+                if to_svg is None:
+                    raise InputError(f"{type(self).__name__} has no SVG export.")
+                figure = self.svg_figure(content.get("figure") or None)  # type: ignore[attr-defined]
+                text = to_svg(figure=figure, theme=content.get("theme", "light"))
+                reply = {"type": "svg", "nonce": nonce, "figure": figure, "svg": text,
+                         "filename": self.svg_filename(figure)}  # type: ignore[attr-defined]  # fmt: skip
+            except Exception as error:  # the button shows it; the kernel lives on
+                message = str(error)
+                if not isinstance(error, InputError):
+                    log.error("%s: SVG export failed", type(self).__name__, exc_info=error)
+                    message = f"{type(error).__name__}: {error}"
+                reply = {"type": "svg_error", "nonce": nonce, "message": message}
+            self._post(lambda: self.send(reply))
+
+        threading.Thread(target=build, name=f"interplab svg {type(self).__name__}", daemon=True).start()

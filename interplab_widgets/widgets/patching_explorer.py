@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from typing import Any
 
+import numpy as np
 import traitlets
 
 from ..analysis.patching import DIRECTIONS, Metric, PatchingPair, PatchingResult, check_prompts_grid, direction_runs
@@ -19,14 +20,15 @@ from ..models import ModelHandle, load_model
 from ..progress import share
 from .live import LiveWidget
 from .static_html import StaticExport
+from .svg import MONO, Palette, Svg, SvgExport, check_scale, colour_bar, heatmap, hex_colour, scale_legend, scaled
 from .view_support import static_asset
-from .wire import to_wire
+from .wire import from_wire, to_wire
 
 VIEW_COMPONENTS = ("resid", "attn", "mlp")
 TOP_K = 5
 
 
-class PatchingExplorer(StaticExport, LiveWidget):
+class PatchingExplorer(SvgExport, StaticExport, LiveWidget):
     """Activation patching of a clean vs a corrupted prompt, as a heatmap with a per-head breakdown.
 
     Args:
@@ -41,12 +43,15 @@ class PatchingExplorer(StaticExport, LiveWidget):
         metric: any function of next-token logits ``[batch, vocab] -> [batch]`` instead.
         component: ``"resid"``, ``"attn"`` or ``"mlp"``.
         direction: ``"denoise"`` (clean activation into the corrupted run) or ``"noise"`` (the reverse).
+        color_scale: ``"linear"``, ``"sqrt"`` or ``"log"`` (see :attr:`color_scale`).
 
     The heatmap patches every layer at every position, so its cost grows as the square of the prompt's length
     (and faster with attention's own): prompts whose grid is over
     :data:`interplab_widgets.analysis.patching.MAX_WORK` (about 350 tokens on SmolLM2) are refused before any
-    run, with what to cut.
+    run, with what to cut. ``to_svg(path)`` writes the heatmap as an SVG file.
     """
+
+    svg_figures = ("grid",)
 
     live_inputs = ("component", "direction", "selected_layer", "selected_position")
 
@@ -58,6 +63,10 @@ class PatchingExplorer(StaticExport, LiveWidget):
     """Row of the selected cell (for ``resid``: residual after that many blocks), -1 for none."""
     selected_position = traitlets.Int(-1).tag(sync=True)
     """Token position of the selected cell, -1 for none."""
+
+    color_scale = traitlets.Unicode("linear").tag(sync=True)
+    """How effects map to colour: ``"linear"``, ``"sqrt"`` or ``"log"`` of |effect| (sign kept; the scale's
+    maximum is 1, the clean behaviour). View state: nothing is recomputed."""
 
     _model_label = traitlets.Unicode().tag(sync=True)
     _components = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -83,6 +92,7 @@ class PatchingExplorer(StaticExport, LiveWidget):
         selected_layer: int = -1,
         selected_position: int = -1,
         tokenizer: Any = None,
+        color_scale: str = "linear",
     ) -> None:
         self._esm = static_asset("patching_explorer.js").read_text()
         self._css = static_asset("patching_explorer.css").read_text()
@@ -99,6 +109,7 @@ class PatchingExplorer(StaticExport, LiveWidget):
             direction=direction,
             selected_layer=selected_layer,
             selected_position=selected_position,
+            color_scale=color_scale,
             _model_label=self.handle.name,
             _components=list(VIEW_COMPONENTS),
             _directions=list(DIRECTIONS),
@@ -113,6 +124,10 @@ class PatchingExplorer(StaticExport, LiveWidget):
         if (selected_layer, selected_position) != (-1, -1):
             self._cell = self.cell_payload(selected_layer, selected_position)
         self.start_live()
+
+    @traitlets.validate("color_scale")
+    def _valid_scale(self, proposal: dict) -> str:
+        return check_scale(proposal["value"])
 
     @property
     def result(self) -> PatchingResult:
@@ -193,6 +208,42 @@ class PatchingExplorer(StaticExport, LiveWidget):
             "top": {run: [list(p) for p in top] for run, top in {**self._predictions, "patched": patched}.items()},
         }
         return cell
+
+    def _svg_grid(self, palette: Palette) -> Svg:
+        """The heatmap as shown: rows × positions on the diverging map (0 = corrupted, 1 = clean), the clean
+        tokens above, the corrupted ones below where they differ."""
+        grid = self._grid
+        effects = from_wire(grid["effects"])
+        n_rows, n = effects.shape
+        clean, corrupted = self._clean_tokens, self._corrupted_tokens
+        w, h = float(np.clip(640 / n, 12, 28)), float(np.clip(360 / n_rows, 9, 20))
+        font = min(11.0, w * 0.8)
+        label_w = max(len(t) for t in [*clean, *corrupted]) * font * 0.62 + 8
+        x0, y0 = 70, 40 + label_w
+        title = f"{self._model_label} · patching {grid['component']} ({grid['direction']}) · {self._metric_label}"
+        svg = Svg(x0 + n * w + 20, y0 + n_rows * h + label_w + 60, palette, title)
+        svg.text(10, 18, title, 13, font_weight="bold", class_="title")
+        colours = palette.colours(scaled(effects, 1.0, self.color_scale), "diverging")
+        heatmap(svg, x0, y0, colours, (w, h), titles=lambda r, c: f"{grid['rows'][r]} · position {c}: "
+                f"{float(effects[r, c]):.3g}")  # fmt: skip
+        for r, label in enumerate(grid["rows"]):
+            svg.text(x0 - 4, y0 + (r + 0.5) * h + 3.5, label, min(10.0, h * 0.9), text_anchor="end", class_="row-label")
+        bottom = y0 + n_rows * h + 4
+        for p in range(n):
+            x = x0 + (p + 0.5) * w + font * 0.35
+            svg.text(x, y0 - 4, clean[p], font, transform=f"rotate(-90 {x:.2f} {y0 - 4:.2f})", font_family=MONO,
+                     class_="token clean")  # fmt: skip
+            if corrupted[p] != clean[p]:
+                xb = x - font * 0.7
+                turn = f"rotate(90 {xb:.2f} {bottom:.2f})"
+                muted = hex_colour(palette.muted)
+                svg.text(xb, bottom, corrupted[p], font, transform=turn, font_family=MONO, fill=muted,
+                         class_="token corrupted")  # fmt: skip
+        svg.text(10, y0 - 4, "clean ↑", 10, fill=hex_colour(palette.muted), class_="axis-label")
+        svg.text(10, bottom + 10, "corrupted ↓", 10, fill=hex_colour(palette.muted), class_="axis-label")
+        colour_bar(svg, x0, bottom + label_w + 8, 160, "diverging", f"effect: 0 = corrupted, 1 = clean, saturating "
+                   f"beyond ±1 · {scale_legend(self.color_scale)}", "-1", "1")  # fmt: skip
+        return svg
 
 
 def _check_view_choice(component: str, direction: str) -> None:
