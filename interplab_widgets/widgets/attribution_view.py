@@ -12,6 +12,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
+import numpy as np
 import traitlets
 
 from ..analysis.attribution import METHODS, Attribution, attribute, check_attribution
@@ -21,8 +22,9 @@ from ..models import ModelHandle, load_model
 from ..progress import steps as progress_steps
 from .live import LiveWidget
 from .static_html import StaticExport
+from .svg import Palette, Svg, SvgExport, colour_bar, hex_colour, scaled, token_strip
 from .view_support import static_asset
-from .wire import attribution_wire
+from .wire import attribution_wire, from_wire
 
 #: The baselines the view offers in its menu (a text of the same token length works from Python).
 VIEW_BASELINES = ("zero", "pad")
@@ -31,7 +33,7 @@ Key = tuple[str, str, str, str]
 """``(method, target, foil, baseline)`` as the traits hold them ("" for the top prediction / no foil)."""
 
 
-class AttributionView(StaticExport, LiveWidget):
+class AttributionView(SvgExport, StaticExport, LiveWidget):
     """The tokens of ``text`` coloured by attribution, one row per method, with faithfulness curves.
 
     Args:
@@ -51,7 +53,11 @@ class AttributionView(StaticExport, LiveWidget):
         layer: the block whose attention ``attention_x_gradient`` reads (default the last).
         faithfulness: measure the deletion and insertion curves (a few dozen batched forward passes per row).
         selected_token: the pinned token, -1 for none.
+
+    ``to_svg(path)`` writes the token strips, one per method, as an SVG file.
     """
+
+    svg_figures = ("strip",)
 
     live_inputs = ("methods", "target", "foil", "baseline")
 
@@ -169,6 +175,31 @@ class AttributionView(StaticExport, LiveWidget):
         [points], deletion_area, insertion_area, random_deletion_area, random_insertion_area}`` or None."""
         _, target, foil, baseline = key  # the requested baseline: a text stays a text (the result says "text")
         return {**attribution_wire(self._attribution(key)), "target_token": target, "foil": foil, "baseline": baseline}
+
+    def _svg_strip(self, palette: Palette) -> Svg:
+        """The rows as shown: each method's tokens as text on the diverging map, each row on its own scale
+        ±max |score| of its scored tokens (blue lowers the target, red raises it; unscored tokens uncoloured)."""
+        rows = self._rows
+        target = rows[0]["target"] if rows else ""
+        title = f"{self._model_label} · attribution of {target}"
+        svg = Svg(400, 64 + 34 * len(rows) + 40, palette, title)
+        svg.text(10, 18, title, 13, font_weight="bold", class_="title")
+        muted = hex_colour(palette.muted)
+        svg.text(10, 36, f"foil {rows[0]['foil']!r} · baseline {rows[0]['baseline']}" if rows and rows[0]["foil"]
+                 else f"baseline {rows[0]['baseline'] if rows else ''}", 10, fill=muted, class_="subtitle")  # fmt: skip
+        x0, y = 170.0, 52.0
+        for row in rows:
+            scores = from_wire(row["scores"]).astype(np.float64)
+            scored = from_wire(row["attributed"]).astype(bool) & np.isfinite(scores)
+            top = float(np.abs(scores[scored]).max()) if scored.any() else 0.0
+            colours = palette.colours(scaled(scores, top, "linear"), "diverging")
+            fills = [hex_colour(c) if s else None for c, s in zip(colours, scored)]
+            svg.text(10, y + 14, row["method"].replace("_", " "), 11, class_="method")
+            token_strip(svg, x0, y, self._tokens, fills)
+            svg.text(10, y + 26, f"±{top:.3g}", 9, fill=muted, class_="scale")
+            y += 34
+        colour_bar(svg, x0, y + 4, 160, "diverging", "each row: ± its largest |score|, linear scale", "−", "+")
+        return svg
 
 
 def _check_methods(methods: Sequence[str]) -> None:

@@ -33,6 +33,7 @@ from ..errors import InputError
 from .circuit_layout import circuit_svg, graph_layout
 from .live import LiveWidget
 from .static_html import StaticExport
+from .svg import Palette, Svg, SvgExport
 from .view_support import static_asset
 from .wire import quantise_unit, to_wire
 
@@ -43,7 +44,7 @@ Key = tuple[str, int, str]
 """``(method, steps, selection)``."""
 
 
-class CircuitExplorer(StaticExport, LiveWidget):
+class CircuitExplorer(SvgExport, StaticExport, LiveWidget):
     """The graph of heads and MLPs of ``task``'s model with the edges of a circuit found over ``task``.
 
     Args:
@@ -55,7 +56,11 @@ class CircuitExplorer(StaticExport, LiveWidget):
         selected_node: the node whose detail is shown first (``"a1.h0"``, ``"m1"``, ``"logits"``), ``""`` none.
         selected_pair: the task pair whose attention a head's detail shows.
         max_bytes: the memory one batch of pairs may use.
+
+    ``to_svg(path)`` writes the circuit graph as an SVG file, ``to_json(path)`` every edge's score.
     """
+
+    svg_figures = ("graph",)
 
     live_inputs = ("method", "steps", "selection", "selected_node", "selected_pair")
 
@@ -303,9 +308,13 @@ class CircuitExplorer(StaticExport, LiveWidget):
             Path(path).write_text(json.dumps(data, indent=1))
         return data
 
-    def to_svg(self, path: str | Path | None = None, size: int | None = None) -> str:
-        """The circuit of ``size`` edges (default ``circuit_size``) as an SVG document, drawn from Python."""
-        svg = circuit_svg(self.result(), self.circuit_size if size is None else size)
-        if path is not None:
-            Path(path).write_text(svg)
-        return svg
+    def to_svg(
+        self, path: str | Path | None = None, size: int | None = None, *, figure: str | None = None,
+        theme: str = "light",
+    ) -> str:  # fmt: skip
+        """The circuit of ``size`` edges (default ``circuit_size``) as an SVG document on a ``"light"`` or
+        ``"dark"`` page, drawn from Python; also written to ``path`` when given."""
+        return self._write_svg(path, self._draw_svg(figure, theme, size=size))
+
+    def _svg_graph(self, palette: Palette, size: int | None = None) -> Svg:
+        return circuit_svg(self.result(), self.circuit_size if size is None else size, palette=palette)

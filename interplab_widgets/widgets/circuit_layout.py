@@ -1,4 +1,4 @@
-"""Where CircuitExplorer draws each node and edge end, and the same drawing as a standalone SVG.
+"""Where CircuitExplorer draws each node and edge end, and the same drawing as a standalone SVG (``to_svg``).
 
 One layout for the view and the SVG file, in unit coordinates (``x`` left to right, ``y`` bottom to top):
 the embeddings at the bottom, the logits on top, one row per layer with its heads side by side and its
@@ -8,12 +8,12 @@ enter at the left, middle and right of its lower edge; a key/value group's input
 
 from __future__ import annotations
 
-from html import escape
 from typing import Any
 
 import numpy as np
 
 from ..analysis.circuits import CircuitGraph, CircuitResult
+from .svg import Palette, Svg, hex_colour
 
 PORT_OFFSET = 0.25  # of a node's width: where query and value inputs enter, left and right of the middle
 
@@ -70,9 +70,18 @@ def graph_layout(graph: CircuitGraph) -> dict[str, Any]:
     return {"nodes": nodes, "downstream": downstream, "width": width, "row": row}
 
 
-def circuit_svg(result: CircuitResult, size: int, *, pixel_width: int = 900, pixel_height: int | None = None) -> str:
-    """The circuit of ``size`` edges as an SVG document: nodes as labelled boxes, edges as curves whose width
-    follows |score| and whose colour its sign (blue positive: the edge carries the behaviour; red negative)."""
+def circuit_svg(
+    result: CircuitResult,
+    size: int,
+    *,
+    palette: Palette | None = None,
+    pixel_width: int = 900,
+    pixel_height: int | None = None,
+) -> Svg:
+    """The circuit of ``size`` edges as an SVG drawing: nodes as labelled boxes (``<g class="node">``), edges as
+    curves (``<path class="edge">``) whose width follows |score| and whose colour its sign (blue positive: the
+    edge carries the behaviour; red negative), on ``palette``'s page (default light)."""
+    palette = palette or Palette("light")
     layout = graph_layout(result.graph)
     height = pixel_height or max(360, int(36 * (result.graph.n_layers + 2)))
     margin = 24
@@ -86,38 +95,33 @@ def circuit_svg(result: CircuitResult, size: int, *, pixel_width: int = 900, pix
     largest = float(np.abs(scores).max()) if len(scores) else 1.0
     node_w = layout["width"] * (pixel_width - 2 * margin) * 0.8
     node_h = min(18.0, layout["row"] * (height - 2 * margin) * 0.5)
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" width="{pixel_width}" height="{height}" '
-        f'viewBox="0 0 {pixel_width} {height}" font-family="sans-serif" font-size="10">',
-        f"<title>{escape(f'{result.method} circuit of {size} edges')}</title>",
-        '<rect width="100%" height="100%" fill="#ffffff"/>',
-    ]
+    svg = Svg(pixel_width, height, palette, f"{result.method} circuit of {size} edges")
+    ends = palette.colours(np.array([-1.0, 1.0]), "diverging")  # the diverging map's ends: blue, red
+    positive, negative = hex_colour(ends[0]), hex_colour(ends[1])
     for u, v, score in sorted(zip(up, down, scores), key=lambda e: abs(e[2])):
         source, target = layout["nodes"][u], layout["downstream"][v]
         x1, y1 = point(source["x"], source["y"])
         x2, y2 = point(target["x"], target["y"])
         y1, y2 = y1 - node_h / 2, y2 + node_h / 2
         bend = (y2 - y1) / 2
-        colour = "#2166ac" if score >= 0 else "#b2182b"
         stroke = 0.5 + 4.5 * abs(float(score)) / (largest or 1.0)
-        dash = {"k": ' stroke-dasharray="5 3"', "v": ' stroke-dasharray="1.5 2.5"'}.get(target["kind"], "")
-        label = f"{result.graph.upstream_names[u]} → {target['name']}: {float(score):.4g}"
-        parts.append(
-            f'<path d="M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + bend:.1f} {x2:.1f},{y2 - bend:.1f} {x2:.1f},{y2:.1f}" '
-            f'fill="none" stroke="{colour}" stroke-width="{stroke:.2f}" stroke-opacity="0.75"{dash}>'
-            f"<title>{escape(label)}</title></path>"
-        )
+        dash = {"k": "5 3", "v": "1.5 2.5"}.get(target["kind"])
+        svg.open(
+            "path", d=f"M{x1:.1f},{y1:.1f} C{x1:.1f},{y1 + bend:.1f} {x2:.1f},{y2 - bend:.1f} {x2:.1f},{y2:.1f}",
+            fill="none", stroke=positive if score >= 0 else negative, stroke_width=f"{stroke:.2f}",
+            stroke_opacity="0.75", stroke_dasharray=dash, class_="edge",
+        )  # fmt: skip
+        svg.element("title", f"{result.graph.upstream_names[u]} → {target['name']}: {float(score):.4g}")
+        svg.close("path")
     used = set(up.tolist())  # a key/value group's edge touches every head of the group, as in the view
     for v in down:
         used |= {layout["downstream"][v]["node"], *layout["downstream"][v]["heads"]}
+    fill, line = ("#2a2a2a", "#9a9a9a") if palette.dark else ("#f4f4f4", "#555555")
     for index, node in enumerate(layout["nodes"]):
         x, y = point(node["x"], node["y"])
         w = node_w if node["kind"] in ("head", "mlp") else node_w * 2
-        opacity = "1" if index in used else "0.3"
-        parts.append(
-            f'<g opacity="{opacity}"><rect x="{x - w / 2:.1f}" y="{y - node_h / 2:.1f}" width="{w:.1f}" '
-            f'height="{node_h:.1f}" rx="3" fill="#f4f4f4" stroke="#555"/>'
-            f'<text x="{x:.1f}" y="{y + 3.5:.1f}" text-anchor="middle">{escape(node["name"])}</text></g>'
-        )
-    parts.append("</svg>")
-    return "\n".join(parts)
+        svg.open("g", opacity="1" if index in used else "0.3", class_="node")
+        svg.rect(x - w / 2, y - node_h / 2, w, node_h, rx=3, fill=fill, stroke=line)
+        svg.text(x, y + 3.5, node["name"], 10, text_anchor="middle", class_="node-label")
+        svg.close("g")
+    return svg

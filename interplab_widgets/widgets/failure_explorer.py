@@ -16,17 +16,19 @@ import numpy as np
 import traitlets
 
 from ..capture.trace import check_index
+from ..errors import InputError
 from ..failures.cases import Case, CaseResult, run_cases, token_id
 from ..failures.compare import changed_tokens, last_token_attention_shift, run_summary
 from ..failures.suites import load_suite
 from ..models import ModelHandle, load_model
 from .live import LiveWidget
 from .static_html import StaticExport
+from .svg import Palette, Svg, SvgExport, colour_bar, heatmap, hex_colour, token_strip
 from .view_support import static_asset
-from .wire import to_wire
+from .wire import from_wire, to_wire
 
 
-class FailureExplorer(StaticExport, LiveWidget):
+class FailureExplorer(SvgExport, StaticExport, LiveWidget):
     """A behavioural test suite's results as a sortable table, with original vs perturbed internals per case.
 
     Args:
@@ -34,7 +36,11 @@ class FailureExplorer(StaticExport, LiveWidget):
         cases: a list of :class:`~interplab_widgets.failures.Case`, or shipped suite names
             (``"all"``, ``"negation"``, ``["typos", "bias"]``; see :data:`~interplab_widgets.failures.SUITES`).
         batch_size: prompts per forward pass.
+
+    ``to_svg(path)`` writes the selected case's side-by-side as an SVG file.
     """
+
+    svg_figures = ("side_by_side",)
 
     live_inputs = ("selected_case",)
 
@@ -116,6 +122,56 @@ class FailureExplorer(StaticExport, LiveWidget):
             "(total variation, keys aligned on shared tokens); rows are blocks L0… (the lens row Ln is the "
             "residual after n blocks)",
         }
+
+    def _svg_side_by_side(self, palette: Palette) -> Svg:
+        """The selected case as shown: each run's tokens (changed ones marked), its top next tokens and the
+        lens at the answer position (the target's probability per lens row), then how much each head's
+        attention from the last token moved."""
+        sbs = self._side_by_side
+        if not sbs:
+            raise InputError("No case is selected: set selected_case (or click a case) before exporting it.")
+        case = self._cases[sbs["case"]]
+        title = f"{self._model_label} · case {sbs['case']}: {case['kind']} · {case['expected']}"
+        runs = [("original prompt", sbs["original"])] if sbs["original"] else []
+        runs.append(("perturbed prompt" if sbs["original"] else "tested prompt", sbs["perturbed"]))
+        n_rows = len(sbs["perturbed"]["lens_top"])
+        svg = Svg(400, 120 + len(runs) * (150 + 14 * n_rows) + 40 * (sbs["head_diff"] is not None), palette, title)
+        svg.text(10, 18, title, 13, font_weight="bold", class_="title")
+        muted = hex_colour(palette.muted)
+        svg.text(10, 36, f"target {sbs['target']!r}", 10, fill=muted, class_="subtitle")
+        mark = hex_colour(palette.colours(0.3))
+        y = 56.0
+        for name, run in runs:
+            svg.text(10, y, name, 11, font_weight="bold", class_="run-title")
+            token_strip(svg, 10, y + 6, run["tokens"], [mark if c else None for c in run["changed"]])
+            y += 40
+            for token, prob in run["top"]:
+                svg.text(10, y, token, 10, font_family="monospace", class_="top-token")
+                svg.text(120, y, f"{100 * prob:.1f} %", 10, fill=muted, class_="top-prob")
+                y += 13
+            probs = np.asarray(from_wire(run["lens_target"]), dtype=np.float64).reshape(-1)
+            svg.text(10, y + 8, f"lens: p({sbs['target']!r}) and top-1 by lens row", 10, fill=muted)
+            y += 14
+            colours = palette.colours(np.clip(np.nan_to_num(probs[::-1]), 0, 1)).reshape(-1, 1, 3)
+            heatmap(svg, 60, y, colours, (40, 12))
+            for i, top in enumerate(run["lens_top"][::-1]):
+                row = n_rows - 1 - i
+                label = "out" if row == n_rows - 1 else "emb" if row == 0 else f"L{row}"
+                svg.text(54, y + 10 + 12 * i, label, 9, text_anchor="end", class_="row-label")
+                svg.text(106, y + 10 + 12 * i, top, 9, font_family="monospace", class_="lens-token")
+            y += 12 * n_rows + 24
+        if sbs["head_diff"] is not None:
+            diff = from_wire(sbs["head_diff"]).astype(np.float64)
+            svg.text(10, y, sbs["head_diff_label"], 10, fill=muted, class_="subtitle")
+            y += 10
+            heatmap(svg, 40, y, palette.colours(np.clip(np.nan_to_num(diff), 0, 1)), (14, 12))
+            for layer in range(diff.shape[0]):
+                svg.text(36, y + 10 + 12 * layer, f"L{layer}", 9, text_anchor="end", class_="row-label")
+            y += 12 * diff.shape[0] + 8
+            colour_bar(svg, 40, y, 160, "sequential", "total variation, linear scale", "0", "1")
+            y += 30
+        svg.height = y + 10
+        return svg
 
 
 def summarise(results: Sequence[CaseResult]) -> list[dict[str, Any]]:

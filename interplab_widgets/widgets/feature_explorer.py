@@ -33,6 +33,7 @@ from ..features.sae import TopKSAE
 from ..models import load_model
 from .live import LiveWidget
 from .static_html import StaticExport
+from .svg import Palette, Svg, SvgExport, colour_bar, hex_colour, scaled, token_strip
 from .view_support import static_asset
 from .wire import to_wire
 
@@ -43,7 +44,7 @@ QUANTILE_BANDS = 4
 PER_BAND = 3
 
 
-class FeatureExplorer(StaticExport, LiveWidget):
+class FeatureExplorer(SvgExport, StaticExport, LiveWidget):
     """The latents of ``sae`` over the activations harvested in ``shards``, with dashboards and a prompt view.
 
     Args:
@@ -55,7 +56,11 @@ class FeatureExplorer(StaticExport, LiveWidget):
         selected_feature: the latent whose dashboard is shown first; ``-1`` none.
         sort_by: ``"density"``, ``"max_activation"`` or ``"index"``.
         top_k: top-activating rows kept per feature.
+
+    ``to_svg(path)`` writes the selected feature's dashboard (its contexts, shaded by activation) as an SVG file.
     """
+
+    svg_figures = ("dashboard",)
 
     live_inputs = ("selected_feature", "text")
 
@@ -250,3 +255,45 @@ class FeatureExplorer(StaticExport, LiveWidget):
         if self._check_feature(feature) < 0:
             raise InputError("contexts() needs a latent index, not -1.")
         return self._reader.contexts(feature, self.dashboards.top_rows[feature][:n])
+
+    def _svg_dashboard(self, palette: Palette) -> Svg:
+        """The selected feature's dashboard as shown: its top contexts and the quantile bands' samples, each
+        token shaded by the feature's activation on one scale (its max activation), and the output tokens its
+        decoder direction promotes and suppresses."""
+        d = self._dashboard
+        if not d:
+            raise InputError("No feature is selected: set selected_feature (or click a feature) before exporting.")
+        contexts = [c for q in d["quantiles"] for c in q["contexts"]] + d["contexts"]
+        values = [v for c in contexts for v in c["values"] if np.isfinite(v)]
+        top = d["max_activation"] if d["max_activation"] > 0 else max([0.0, *values])
+        title = f"{self._model_label} · layer {self.layer} · feature {d['feature']}"
+        n_lines = len(d["contexts"]) + sum(1 + len(q["contexts"]) for q in d["quantiles"])
+        svg = Svg(400, 110 + 24 * n_lines + 60, palette, title)
+        svg.text(10, 18, title, 13, font_weight="bold", class_="title")
+        muted = hex_colour(palette.muted)
+        svg.text(10, 36, f"density {d['density']:.3g} · max activation {d['max_activation']:.3g}", 10, fill=muted,
+                 class_="subtitle")  # fmt: skip
+        y = 52.0
+
+        def rows(heading: str, group: list[dict[str, Any]]) -> None:
+            nonlocal y
+            svg.text(10, y + 10, heading, 11, font_weight="bold", class_="heading")
+            y += 16
+            for context in group:
+                colours = palette.colours(scaled(np.nan_to_num(np.asarray(context["values"], dtype=float)), top))
+                token_strip(svg, 10, y, context["tokens"], [hex_colour(c) for c in colours], size=11)
+                y += 22
+
+        rows("top activations", d["contexts"])
+        for band in d["quantiles"]:
+            rows(band["label"], band["contexts"])
+        words = [
+            ("promotes", " ".join(repr(t["token"]) for t in d["promoted"])),
+            ("suppresses", " ".join(repr(t["token"]) for t in d["suppressed"])),
+        ]
+        for name, tokens in words:
+            svg.text(10, y + 12, f"{name}: {tokens}", 10, fill=muted, class_="logit-tokens")
+            y += 16
+        colour_bar(svg, 10, y + 8, 160, "sequential", "activation, linear scale", "0", f"{top:.3g}")
+        svg.height = y + 40
+        return svg

@@ -22,13 +22,14 @@ from ..errors import InputError
 from ..models import ModelHandle, load_model
 from .live import LiveWidget
 from .static_html import StaticExport
+from .svg import Palette, Svg, SvgExport, hex_colour
 from .view_support import static_asset
-from .wire import to_wire
+from .wire import from_wire, to_wire
 
 MAX_CONTEXTS = 50
 
 
-class ProjectionExplorer(StaticExport, LiveWidget):
+class ProjectionExplorer(SvgExport, StaticExport, LiveWidget):
     """A UMAP / t-SNE / PCA scatter of activations at one layer, with labels, selection and probes.
 
     Args:
@@ -45,7 +46,11 @@ class ProjectionExplorer(StaticExport, LiveWidget):
         projection_params: passed to UMAP / t-SNE (e.g. ``{"n_neighbors": 30}``).
         syntax: add part-of-speech and dependency-depth label sets from spaCy (token points; needs the
             ``syntax`` extra).
+
+    ``to_svg(path)`` writes the scatter, coloured by :attr:`color_by`, as an SVG file.
     """
+
+    svg_figures = ("scatter",)
 
     live_inputs = ("selected_layer", "method", "selected_points")
 
@@ -241,3 +246,47 @@ class ProjectionExplorer(StaticExport, LiveWidget):
         if len(ids) and (ids[0] < 0 or ids[-1] >= self.harvest.n_rows):
             raise InputError(f"point ids must be in 0..{self.harvest.n_rows - 1}; got {ids[0]}..{ids[-1]}.")
         return ids
+
+    def _svg_scatter(self, palette: Palette) -> Svg:
+        """The scatter as shown: one ``<circle class="point">`` per point, coloured by :attr:`color_by`'s
+        labels (grey: unlabelled), the selection outlined, and the labels' legend."""
+        xy = from_wire(self._points["xy"]).astype(np.float64)
+        n = len(xy)
+        label_set = self._label_sets.get(self.color_by)
+        labels = from_wire(label_set["values"]) if label_set else np.full(n, -1)
+        names = label_set["names"] if label_set else []
+        side, margin, top = 480.0, 12.0, 40.0
+        finite = np.isfinite(xy).all(axis=1)
+        shown = xy[finite]
+        lo = shown.min(axis=0) if len(shown) else np.zeros(2)
+        span = np.ptp(shown, axis=0) if len(shown) else np.ones(2)
+        span = np.where(span > 0, span, 1.0)
+        px = margin + (xy[:, 0] - lo[0]) / span[0] * (side - 2 * margin)
+        py = top + side - margin - (xy[:, 1] - lo[1]) / span[1] * (side - 2 * margin)
+        radius = 3.0 if n <= 2_000 else 1.5 if n <= 20_000 else 0.8
+        layer, method = self._points["layer"], self._points["method"]
+        title = f"{self._model_label} · {method.upper()} of layer {layer} · {n:,} points"
+        svg = Svg(side + 200, top + side + 16, palette, title)
+        svg.text(10, 18, title, 13, font_weight="bold", class_="title")
+        muted = hex_colour(palette.muted)
+        svg.rect(0.5, top, side, side, fill="none", stroke=muted, stroke_width=0.5, class_="frame")
+        selected = set(self.selected_points)
+        ink = hex_colour(palette.text)
+        for i in np.argsort(labels >= 0, kind="stable"):  # unlabelled first, under the labelled points
+            if not finite[i]:
+                continue
+            outline = {"stroke": ink, "stroke_width": 0.8} if int(i) in selected else {}
+            svg.element("circle", cx=float(px[i]), cy=float(py[i]), r=radius, class_="point",
+                        fill=hex_colour(palette.label_colour(int(labels[i]))), **outline)  # fmt: skip
+        x, y = side + 16, top + 8
+        if names:
+            svg.text(x, y, self.color_by, 11, font_weight="bold", class_="legend-title")
+        rows = [(label, name) for label, name in enumerate(names)] + (
+            [(-1, "unlabelled")] if (labels < 0).any() else []
+        )
+        for label, name in rows:
+            y += 18
+            svg.rect(x, y - 9, 10, 10, fill=hex_colour(palette.label_colour(label)), class_="legend-swatch")
+            count = int((labels == label).sum())
+            svg.text(x + 16, y, f"{name} ({count:,})", 11, class_="legend-label")
+        return svg
