@@ -76,6 +76,11 @@ def running(job: Job) -> Iterator[Job]:
         _current.reset(token)
 
 
+def in_request() -> bool:
+    """True inside a view's request: its progress shows in the view, so no bar goes to the notebook."""
+    return _current.get() is not None
+
+
 def checkpoint(done: float | None = None, total: float | None = None) -> None:
     """A boundary where work may stop: raises :class:`Cancelled` if the current request was cancelled."""
     job = _current.get()
@@ -92,11 +97,13 @@ def steps(
     disable: bool = False,
     leave: bool = True,
 ) -> Iterator[T]:
-    """``items`` with a tqdm bar, a checkpoint before each and its share of the current request's progress."""
+    """``items`` with a tqdm bar in the user's cell, or inside a view's request a checkpoint before each and its
+    share of the request's progress (the view shows it: a bar would land in whichever cell ran last)."""
     items = list(items) if total is None and not hasattr(items, "__len__") else items
     count = total if total is not None else len(items)  # type: ignore[arg-type]
     job = _current.get()
-    for index, item in enumerate(tqdm(items, total=count, desc=desc, unit=unit, disable=disable, leave=leave)):
+    bar = tqdm(items, total=count, desc=desc, unit=unit, disable=disable or job is not None, leave=leave)
+    for index, item in enumerate(bar):
         if job is None:
             yield item
             continue

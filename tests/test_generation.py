@@ -60,3 +60,19 @@ def test_chat_template_and_encoder_errors(smollm2, minilm):
         trace_generation(minilm, "Hello there")
     with pytest.raises(InputError, match="max_new_tokens"):
         trace_generation(smollm2, "Hello", max_new_tokens=0)
+
+
+def test_a_long_generation_shows_a_bar_in_the_cell_and_none_inside_a_views_request(capsys):
+    """The user's cell gets a tqdm bar; a view's request reports its progress to the view instead."""
+    from interplab_widgets import load_model
+    from interplab_widgets.progress import Job, running
+
+    toy = load_model("toy-induction")
+
+    trace_generation(toy, "ba be bi", max_new_tokens=16)
+    assert "generating" in capsys.readouterr().err
+    job = Job()
+    with running(job):
+        trace_generation(toy, "ba be bi", max_new_tokens=16)
+    assert "generating" not in capsys.readouterr().err
+    assert job.fraction > 0.5  # the request saw the generation's progress

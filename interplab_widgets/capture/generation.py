@@ -12,9 +12,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
 import torch
+from tqdm.auto import tqdm
 
 from ..errors import InputError
-from ..progress import checkpoint
+from ..progress import checkpoint, in_request
 from .runner import tokenize
 from .trace import Trace
 
@@ -102,24 +103,29 @@ def generate(
 
 
 def _generate(handle: ModelHandle, input_ids: torch.Tensor, max_new_tokens: int, do_sample: bool, sampling: dict):
-    """``model.generate``, stopping at the next token when the request it serves is cancelled."""
+    """``model.generate``, stopping at the next token when the request it serves is cancelled; a bar in the
+    user's cell for a long generation (a view's request shows its own progress)."""
     from transformers import StoppingCriteria, StoppingCriteriaList
 
     class StopWhenCancelled(StoppingCriteria):
         def __call__(self, input_ids, scores, **kwargs):
-            checkpoint(input_ids.shape[-1] - start, max_new_tokens)
+            done = input_ids.shape[-1] - start
+            checkpoint(done, max_new_tokens)
+            bar.update(done - bar.n)
             return torch.zeros(input_ids.shape[0], dtype=torch.bool, device=input_ids.device)
 
     start = input_ids.shape[-1]
     tokenizer = handle.tokenizer
-    return handle.model.generate(
-        input_ids,
-        attention_mask=torch.ones_like(input_ids),
-        max_new_tokens=max_new_tokens,
-        do_sample=do_sample,
-        pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
-        return_dict_in_generate=True,
-        output_scores=True,
-        stopping_criteria=StoppingCriteriaList([StopWhenCancelled()]),
-        **sampling,
-    )
+    quiet = max_new_tokens < 16 or in_request()
+    with tqdm(total=max_new_tokens, desc="generating", unit="tok", disable=quiet, leave=False) as bar:
+        return handle.model.generate(
+            input_ids,
+            attention_mask=torch.ones_like(input_ids),
+            max_new_tokens=max_new_tokens,
+            do_sample=do_sample,
+            pad_token_id=tokenizer.pad_token_id if tokenizer.pad_token_id is not None else tokenizer.eos_token_id,
+            return_dict_in_generate=True,
+            output_scores=True,
+            stopping_criteria=StoppingCriteriaList([StopWhenCancelled()]),
+            **sampling,
+        )

@@ -23,6 +23,7 @@ from ..analysis.head_summary import thumbnail_bins
 from ..capture.trace import check_index
 from ..errors import InputError
 from ..models import ModelHandle, load_model
+from ..progress import steps
 from .live import LiveWidget
 from .static_html import StaticExport
 from .svg import MONO, Palette, Svg, SvgExport, colour_bar, heatmap, hex_colour
@@ -256,7 +257,9 @@ class GenerationTracer(SvgExport, StaticExport, LiveWidget):
         scores a layer for all steps at once, so a step click is a lookup."""
         positions = self.record.generation.positions
         thumbnails = np.zeros((len(positions), self.handle.n_layers, self.handle.n_heads, ROW_BINS), dtype=np.uint8)
-        for layer in range(self.handle.n_layers):
+        long = positions[-1] >= 1024
+        layers = steps(range(self.handle.n_layers), desc="attention of every step", disable=not long, leave=False)
+        for layer in layers:
             rows = self.record.step_attention_rows(layer).numpy()  # [heads, steps, n]
             for step, position in enumerate(positions):
                 starts = thumbnail_bins(position + 1, ROW_BINS)
