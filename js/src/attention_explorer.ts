@@ -10,15 +10,19 @@
 import type { AnyModel } from "@anywidget/types";
 import { readDetail, readDetailLines, readHeadStats, readRoles, readThumbnails } from "./attention/traits";
 import type { AttentionExplorerTraits, DetailLines, DetailViewport } from "./attention/types";
+import { ExportMenu } from "./components/export_menu";
 import { HeadGrid } from "./components/head_grid";
 import { Header } from "./components/header";
 import { Heatmap } from "./components/heatmap";
 import { HelpPanel } from "./components/help_panel";
+import { ScaleControls } from "./components/scale_controls";
+import { ScaleLegend } from "./components/scale_legend";
 import { TextInput } from "./components/text_input";
 import { TokenLines } from "./components/token_lines";
 import { TokenStrip } from "./components/token_strip";
 import { ATTENTION_HELP } from "./help/attention_explorer";
 import { h } from "./lib/dom";
+import { readScale } from "./lib/scale";
 import { clampIndex, readInts, readStrings } from "./lib/traits";
 import type { Axis } from "./lib/types";
 import { changedAny, ViewShell, viewModule } from "./lib/view_shell";
@@ -33,6 +37,8 @@ const TRAITS: Trait[] = [
   "selected_token",
   "mode",
   "detail_window",
+  "color_scale",
+  "normalize_rows",
   "_model_label",
   "_n_layers",
   "_n_heads",
@@ -64,6 +70,8 @@ class AttentionExplorerView {
   private readonly lines: TokenLines;
   private readonly detailEl: HTMLDivElement;
   private readonly caption: HTMLDivElement;
+  private readonly scaleControls: ScaleControls;
+  private readonly legend = new ScaleLegend();
 
   private tokens: string[] = [];
   private detail: DetailViewport | null = null;
@@ -101,9 +109,26 @@ class AttentionExplorerView {
     this.heatmap = new Heatmap(signal, { onWindow: (w) => this.commit({ detail_window: w }) });
     this.lines = new TokenLines(tokenCallbacks, signal);
     this.caption = h("div", { className: "ilw-detail-caption" });
+    // Scale and row normalisation are view state: saved, never a request (Python does not recompute).
+    this.scaleControls = new ScaleControls(
+      {
+        onScale: (color_scale) => this.shell.save({ color_scale }),
+        onNormaliseRows: (normalize_rows) => this.shell.save({ normalize_rows }),
+      },
+      signal,
+      true,
+    );
+    this.header.bar.append(this.scaleControls.el);
+    const gridExport = new ExportMenu(model, this.shell, "grid", el);
+    const detailExport = new ExportMenu(model, this.shell, "detail", el);
     this.detailEl = h("div", { className: "ilw-detail" }, [
-      this.caption,
+      h("div", { className: "ilw-figure-bar" }, [this.caption, detailExport.el]),
       h("div", { className: "ilw-detail-views" }, [this.heatmap.el, this.lines.el]),
+      this.legend.el,
+    ]);
+    const gridPanel = h("div", { className: "ilw-grid-panel" }, [
+      h("div", { className: "ilw-figure-bar" }, [h("span", { text: "heads" }), gridExport.el]),
+      this.grid.el,
     ]);
     this.shell.root.addEventListener(
       "keydown",
@@ -118,10 +143,15 @@ class AttentionExplorerView {
       body: [
         this.textInput.el,
         this.strip.el,
-        h("div", { className: "ilw-main" }, [this.grid.el, this.detailEl]),
+        h("div", { className: "ilw-main" }, [gridPanel, this.detailEl]),
       ],
     };
     this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
+    this.shell.onTheme(() => {
+      this.grid.repaint();
+      this.heatmap.paint();
+      this.legend.repaint();
+    });
   }
 
   // -- model → view -------------------------------------------------------------------
@@ -174,9 +204,21 @@ class AttentionExplorerView {
       this.detailLines = lines.value;
       this.showLines();
     }
+    if (has("color_scale", "normalize_rows", "_detail")) this.applyScale();
     this.applyFocus();
     if (has("selected_token")) this.lines.reveal(this.pinned());
     this.reportPaint();
+  }
+
+  /** Colour scale and row normalisation on the thumbnails, the heatmap and the legend. */
+  private applyScale(): void {
+    const scale = readScale(this.model.get("color_scale"));
+    const rows = Boolean(this.model.get("normalize_rows"));
+    this.scaleControls.set(scale, rows);
+    this.grid.setScale(scale, rows);
+    this.heatmap.setScale(scale, rows);
+    const max = this.detail?.scaleMax ?? null;
+    this.legend.set({ scale, max, rowsNormalised: rows, of: "each head's maximum" });
   }
 
   private showDetail(detail: DetailViewport | null): void {

@@ -17,6 +17,7 @@ import { AttributionHeader } from "./attribution/header";
 import { AttributionRowView } from "./attribution/row";
 import { readRows } from "./attribution/traits";
 import type { AttributionRow, AttributionViewTraits } from "./attribution/types";
+import { ExportMenu } from "./components/export_menu";
 import { HelpPanel } from "./components/help_panel";
 import { methodLabel } from "./components/tracer_attribution";
 import { ATTRIBUTION_HELP } from "./help/attribution_view";
@@ -100,6 +101,7 @@ class AttributionView {
       help: new HelpPanel(ATTRIBUTION_HELP, signal),
       body: [h("div", { className: "ilw-attr-main" }, [this.rowsEl, this.detail.el])],
     };
+    layout.header.bar.append(new ExportMenu(model, this.shell, undefined, el).el);
     this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
   }
 

@@ -19,6 +19,7 @@ import { CircuitGraphView } from "./circuit/graph";
 import { CircuitHeader, taskSummary } from "./circuit/header";
 import { readCurve, readDetail, readEdges, readGraph, readTask } from "./circuit/traits";
 import type { CircuitExplorerTraits, CircuitGraph, Curve, Edges, NodeDetail, Task } from "./circuit/types";
+import { ExportMenu } from "./components/export_menu";
 import { HelpPanel } from "./components/help_panel";
 import { CIRCUIT_HELP } from "./help/circuit_explorer";
 import { h } from "./lib/dom";
@@ -91,6 +92,7 @@ class CircuitExplorer {
         ]),
       ],
     };
+    layout.header.bar.append(new ExportMenu(model, this.shell, undefined, el).el);
     this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
   }
 

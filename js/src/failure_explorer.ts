@@ -13,6 +13,7 @@
  */
 import type { AnyModel } from "@anywidget/types";
 import { CaseTable } from "./components/case_table";
+import { ExportMenu } from "./components/export_menu";
 import { FailureHeader } from "./components/failure_header";
 import { FailureSummary } from "./components/failure_summary";
 import { HelpPanel } from "./components/help_panel";
@@ -73,6 +74,7 @@ class FailureExplorerView {
       help: new HelpPanel(FAILURE_HELP, signal),
       body: [h("div", { className: "ilw-failure-top" }, [this.summary.el, this.table.el]), this.side.el],
     };
+    layout.header.bar.append(new ExportMenu(model, this.shell, undefined, el).el);
     this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
   }
 

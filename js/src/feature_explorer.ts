@@ -9,6 +9,7 @@
  * prompt are requests (Python answers with `_dashboard` / `_prompt`); the sort order is view state.
  */
 import type { AnyModel } from "@anywidget/types";
+import { ExportMenu } from "./components/export_menu";
 import { HelpPanel } from "./components/help_panel";
 import { FeatureDashboard } from "./features/dashboard";
 import { FeatureHeader, featuresSummary } from "./features/header";
@@ -64,6 +65,7 @@ class FeatureExplorer {
         this.prompt.el,
       ],
     };
+    layout.header.bar.append(new ExportMenu(model, this.shell, undefined, el).el);
     this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
   }
 

@@ -13,6 +13,7 @@
  * for the reply to the last one (latest wins), so neither a drag nor a play queues requests.
  */
 import type { AnyModel } from "@anywidget/types";
+import { ExportMenu } from "./components/export_menu";
 import { GeneratedText } from "./components/generated_text";
 import { HeadGrid } from "./components/head_grid";
 import { HeadRowPanel } from "./components/head_row";
@@ -132,7 +133,12 @@ class GenerationTracerView {
       ],
     };
     // Destroying the shell aborts `signal`, which also stops the player.
+    layout.header.bar.append(new ExportMenu(model, this.shell, undefined, el).el);
     this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
+    this.shell.onTheme(() => {
+      this.lens.repaint();
+      this.grid.repaint();
+    });
   }
 
   // -- model → view -------------------------------------------------------------------

@@ -11,12 +11,15 @@
  * component/direction, a cell other than the selected one) stays on screen dimmed.
  */
 import type { AnyModel } from "@anywidget/types";
+import { ExportMenu } from "./components/export_menu";
 import { HelpPanel } from "./components/help_panel";
 import { PatchCellPanel } from "./components/patch_cell_panel";
 import { PatchingGrid } from "./components/patching_grid";
 import { PatchingHeader } from "./components/patching_header";
+import { ScaleControls } from "./components/scale_controls";
 import { PATCHING_HELP } from "./help/patching_explorer";
 import { h } from "./lib/dom";
+import { readScale } from "./lib/scale";
 import { clampIndex, int, readStrings } from "./lib/traits";
 import { changedAny, ViewShell, viewModule } from "./lib/view_shell";
 import { readBaseline, readPatchCell, readPatchGrid } from "./patching/traits";
@@ -30,6 +33,7 @@ const TRAITS: Trait[] = [
   "direction",
   "selected_layer",
   "selected_position",
+  "color_scale",
   "_model_label",
   "_components",
   "_directions",
@@ -47,6 +51,7 @@ class PatchingExplorerView {
   private readonly header: PatchingHeader;
   private readonly grid: PatchingGrid;
   private readonly panel: PatchCellPanel;
+  private readonly scaleControls: ScaleControls;
 
   private clean: string[] = [];
   private corrupted: string[] = [];
@@ -75,12 +80,19 @@ class PatchingExplorerView {
       signal,
     );
     this.panel = new PatchCellPanel();
+    // The colour scale is view state: saved, never a request.
+    this.scaleControls = new ScaleControls(
+      { onScale: (color_scale) => this.shell.save({ color_scale }) },
+      signal,
+    );
+    this.header.bar.append(this.scaleControls.el, new ExportMenu(model, this.shell, undefined, el).el);
     const layout = {
       header: this.header,
       help: new HelpPanel(PATCHING_HELP, signal),
       body: [h("div", { className: "ilw-patch-main" }, [this.grid.el, this.panel.el])],
     };
     this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
+    this.shell.onTheme(() => this.grid.repaint());
   }
 
   // -- model → view -------------------------------------------------------------------
@@ -127,6 +139,11 @@ class PatchingExplorerView {
       this.grid.setStale(g !== null && (g.component !== component || g.direction !== direction));
     }
     if (gridChanged || has("selected_layer", "selected_position")) this.grid.setSelected(layer, position);
+    if (has("color_scale")) {
+      const scale = readScale(m.get("color_scale"));
+      this.scaleControls.set(scale);
+      this.grid.setScale(scale);
+    }
 
     if (gridChanged || has("_cell")) {
       const cell = readPatchCell(m.get("_cell"));

@@ -14,6 +14,7 @@
  */
 import type { AnyModel } from "@anywidget/types";
 import { contextSnippet } from "./components/context_snippet";
+import { ExportMenu } from "./components/export_menu";
 import { HelpPanel } from "./components/help_panel";
 import { Legend } from "./components/legend";
 import { ProjectionToolbar } from "./components/projection_toolbar";
@@ -126,6 +127,7 @@ class ProjectionExplorerView {
         ]),
       ],
     };
+    layout.header.bar.append(new ExportMenu(model, this.shell, undefined, el).el);
     this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
   }
 

@@ -155,6 +155,8 @@ export function exampleState(overrides: Partial<AttentionExplorerTraits> = {}): 
     selected_token: -1,
     mode: "raw",
     detail_window: [],
+    color_scale: "linear",
+    normalize_rows: false,
     _model_label: "tiny-test-model",
     _n_layers: nLayers,
     _n_heads: nHeads,

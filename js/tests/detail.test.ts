@@ -2,7 +2,7 @@ import { afterEach, describe, expect, it, vi } from "vitest";
 import { readDetail, readDetailLines } from "../src/attention/traits";
 import type { DetailPartWire, DetailWire } from "../src/attention/types";
 import { focusEdges, topEdges } from "../src/components/token_lines";
-import { BLUES } from "../src/lib/colormap";
+import { LIGHT } from "../src/lib/colormap";
 import { causal, detail, detailLines, type Values } from "./attention_fixture";
 import { flush, toHalf, wire } from "./fake_model";
 import { mount } from "./mount";
@@ -241,10 +241,10 @@ describe("heatmap painting", () => {
   /** The opaque colour for `value` on a scale topped by `max`. */
   const colour = (value: number, max: number) => {
     const i = 3 * Math.round((value / max) * 255);
-    return [BLUES[i], BLUES[i + 1], BLUES[i + 2], 255];
+    return [LIGHT.lut[i], LIGHT.lut[i + 1], LIGHT.lut[i + 2], 255];
   };
 
-  it("colours each unequal block over its own tokens, leaves the masked triangle clear, paints the window on top", async () => {
+  it("colours each unequal block over its own tokens, paints the masked triangle as the background, paints the window on top", async () => {
     const { calls, pixel } = mockContext();
     const { model } = mount({
       _tokens: names(10),
@@ -256,7 +256,7 @@ describe("heatmap painting", () => {
     expect(pixel(10, 4, 2)).toEqual(colour(42 / 128, max)); // block rows 3–4 × keys 0–2
     expect(pixel(10, 2, 2)).toEqual(colour(22 / 128, max)); // block rows 0–2 × keys 0–2
     expect(pixel(10, 5, 0)).toEqual(colour(72 / 128, max)); // block rows 5–7 × keys 0–2
-    expect(pixel(10, 3, 4)).toEqual([0, 0, 0, 0]); // masked
+    expect(pixel(10, 3, 4)).toEqual([255, 255, 255, 255]); // masked: the (light) background, opaque
     // An exact window over queries 3–4, keys 0–2 replaces the block there, and only there.
     model.set("_detail", detail(ramp, 10, { maxBlocks: 4, window: [3, 5, 0, 3] }));
     await flush();

@@ -45,7 +45,7 @@ describe("attention explorer view", () => {
   it("mode select lists _modes and sets mode", async () => {
     const { model, q, qa } = mount();
     const select = q<HTMLSelectElement>(".ilw-mode") as HTMLSelectElement;
-    expect(qa("option").map((o) => o.textContent)).toEqual(["raw", "rollout"]);
+    expect(qa(".ilw-mode option").map((o) => o.textContent)).toEqual(["raw", "rollout"]);
     expect(select.value).toBe("raw");
     select.value = "rollout";
     select.dispatchEvent(new Event("change", { bubbles: true }));
@@ -53,7 +53,7 @@ describe("attention explorer view", () => {
     expect(model.saveCount).toBe(1);
     model.set("_modes", ["raw", "rollout", "flow", "norm"]);
     await flush();
-    expect(qa("option").map((o) => o.textContent)).toEqual(["raw", "rollout", "flow", "norm"]);
+    expect(qa(".ilw-mode option").map((o) => o.textContent)).toEqual(["raw", "rollout", "flow", "norm"]);
     expect(select.value).toBe("rollout");
   });
 

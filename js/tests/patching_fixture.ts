@@ -46,6 +46,7 @@ export function patchingState(overrides: Partial<PatchingExplorerTraits> = {}): 
     direction: "denoise",
     selected_layer: 2,
     selected_position: 3,
+    color_scale: "linear",
     _model_label: "tiny-test-model",
     _components: ["resid", "attn", "mlp"],
     _directions: ["denoise", "noise"],

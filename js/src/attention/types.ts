@@ -73,6 +73,10 @@ export interface AttentionExplorerTraits extends ShellTraits {
   mode: string;
   /** The part of the detail matrix the heatmap shows, `[q0, q1, k0, k1]`; `[]` for all of it. */
   detail_window: number[];
+  /** Colour scale of the thumbnails and the detail heatmap: "linear", "sqrt" or "log" (view state). */
+  color_scale: string;
+  /** Scale each query row to its own maximum (view state). */
+  normalize_rows: boolean;
   // Private traits, Python → JS.
   _model_label: string;
   _n_layers: number;

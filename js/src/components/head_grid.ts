@@ -6,8 +6,10 @@
  * `putImageData` plus, when a token is highlighted, one translucent band. Redraws
  * happen only when the thumbnails or the band's thumbnail row/column change.
  */
-import { putColour } from "../lib/colormap";
+import { level, type Palette, putColour } from "../lib/colormap";
 import { context2d, h } from "../lib/dom";
+import { type ColorScale, scaleValue } from "../lib/scale";
+import { paletteOf } from "../lib/theme";
 import type { Axis, HeadRole, HeadStats, Thumbnails } from "../lib/types";
 
 export interface HeadGridCallbacks {
@@ -52,6 +54,8 @@ export class HeadGrid {
   private thumbs: Thumbnails | null = null;
   private band: Band | null = null;
   private selected: Cell | null = null;
+  private colorScale: ColorScale = "linear";
+  private normaliseRows = false;
 
   constructor(callbacks: HeadGridCallbacks, signal: AbortSignal) {
     this.el = h("div", {
@@ -122,13 +126,29 @@ export class HeadGrid {
     this.thumbs = thumbs && thumbs.nLayers === this.nLayers && thumbs.nHeads === this.nHeads ? thumbs : null;
     const width = this.thumbs?.width ?? 0;
     const height = this.thumbs?.height ?? 0;
-    this.cells.forEach((cell, i) => {
+    this.cells.forEach((cell) => {
       if (cell.canvas.width !== width || cell.canvas.height !== height || cell.ctx === null) {
         cell.canvas.width = width;
         cell.canvas.height = height;
         cell.ctx = width > 0 && height > 0 ? context2d(cell.canvas) : null;
       }
-      cell.image = this.thumbs && cell.ctx ? this.buildImage(cell.ctx, this.thumbs, i) : null;
+    });
+    this.repaint();
+  }
+
+  /** Colour scale and per-row normalisation (lib/scale.ts); repaints when they change. */
+  setScale(scale: ColorScale, normaliseRows: boolean): void {
+    if (scale === this.colorScale && normaliseRows === this.normaliseRows) return;
+    this.colorScale = scale;
+    this.normaliseRows = normaliseRows;
+    this.repaint();
+  }
+
+  /** Rebuild every thumbnail's image in the page's current colours and redraw. */
+  repaint(): void {
+    const palette = paletteOf(this.el);
+    this.cells.forEach((cell, i) => {
+      cell.image = this.thumbs && cell.ctx ? this.buildImage(cell.ctx, this.thumbs, i, palette) : null;
       this.draw(cell);
     });
   }
@@ -185,11 +205,31 @@ export class HeadGrid {
     for (const cell of this.cells) this.draw(cell);
   }
 
-  private buildImage(ctx: CanvasRenderingContext2D, thumbs: Thumbnails, cellIndex: number): ImageData {
-    const size = thumbs.height * thumbs.width;
-    const image = ctx.createImageData(thumbs.width, thumbs.height);
-    const offset = cellIndex * size;
-    for (let p = 0; p < size; p++) putColour(image.data, 4 * p, thumbs.data[offset + p] as number);
+  /**
+   * One thumbnail's pixels: each is 0..255 of its head's own maximum, so the scale maximum is
+   * 255, or the pixel row's largest value when rows are normalised.
+   */
+  private buildImage(
+    ctx: CanvasRenderingContext2D,
+    thumbs: Thumbnails,
+    cellIndex: number,
+    palette: Palette,
+  ): ImageData {
+    const { width, height } = thumbs;
+    const image = ctx.createImageData(width, height);
+    const offset = cellIndex * width * height;
+    for (let r = 0; r < height; r++) {
+      const row = offset + r * width;
+      let m = 255;
+      if (this.normaliseRows) {
+        m = 0;
+        for (let c = 0; c < width; c++) m = Math.max(m, thumbs.data[row + c] as number);
+      }
+      for (let c = 0; c < width; c++) {
+        const t = scaleValue(thumbs.data[row + c] as number, m, this.colorScale);
+        putColour(image.data, 4 * (r * width + c), level(t), palette);
+      }
+    }
     return image;
   }
 

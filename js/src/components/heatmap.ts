@@ -12,11 +12,20 @@
  */
 
 import { type Cell, cellAt, firstBetween, isWhole } from "../attention/blocks";
-import type { HeatmapData, TokenWindow } from "../attention/types";
+import type { DetailPart, HeatmapData, TokenWindow } from "../attention/types";
 import { context2d, h, nextFrame } from "../lib/dom";
+import type { ColorScale } from "../lib/scale";
+import { paletteOf } from "../lib/theme";
 import { describeToken, shortLabel } from "../lib/token_text";
 import type { Axis } from "../lib/types";
-import { colourLevels, type PartLevels, type PlotView, rasterise, tokensUnder } from "./heatmap_raster";
+import {
+  colourLevels,
+  type PartLevels,
+  type PlotView,
+  rasterise,
+  rowMaxima,
+  tokensUnder,
+} from "./heatmap_raster";
 
 /** CSS pixels of the canvas side, and of the label margin left of and above the plot. */
 const SIZE = 480;
@@ -52,6 +61,8 @@ export class Heatmap {
   private readonly dpr: number;
   private data: HeatmapData | null = null;
   private causal = false;
+  private colorScale: ColorScale = "linear";
+  private normaliseRows = false;
   /** Colour index (0..255) of each block of the overview and of the window. */
   private levels: PartLevels = { overview: new Uint8Array(0), window: new Uint8Array(0) };
   private image: ImageData | null = null;
@@ -95,13 +106,33 @@ export class Heatmap {
     if (data?.n !== this.data?.n) this.resetView(data?.n ?? 0);
     this.data = data;
     this.causal = causal;
-    this.levels = {
-      overview: data ? colourLevels(data.overview, data.scaleMax) : new Uint8Array(0),
-      window: data?.window ? colourLevels(data.window, data.scaleMax) : new Uint8Array(0),
-    };
+    this.computeLevels();
     this.hoverCell = null;
     this.tooltip.hidden = true;
     this.paint();
+  }
+
+  /** Colour scale and per-row normalisation (lib/scale.ts); repaints when they change. */
+  setScale(scale: ColorScale, normaliseRows: boolean): void {
+    if (scale === this.colorScale && normaliseRows === this.normaliseRows) return;
+    this.colorScale = scale;
+    this.normaliseRows = normaliseRows;
+    this.computeLevels();
+    this.paint();
+  }
+
+  private computeLevels(): void {
+    const d = this.data;
+    const levels = (part: DetailPart | null | undefined) =>
+      d && part
+        ? colourLevels(
+            part,
+            d.scaleMax,
+            this.colorScale,
+            this.normaliseRows ? rowMaxima(part, d.overview) : null,
+          )
+        : new Uint8Array(0);
+    this.levels = { overview: levels(d?.overview), window: levels(d?.window) };
   }
 
   /** New tokens are a new text: the view goes back to the whole matrix. */
@@ -124,7 +155,7 @@ export class Heatmap {
     this.schedule();
   }
 
-  /** Paint now (cancelling a scheduled paint). */
+  /** Paint now (cancelling a scheduled paint), in the colours of the page's theme as it is now. */
   paint(): void {
     this.cancelFrame?.();
     this.cancelFrame = null;
@@ -166,7 +197,7 @@ export class Heatmap {
     if (this.image?.width !== side) this.image = ctx.createImageData(side, side);
     const image = this.image;
     const pixels = new Uint32Array(image.data.buffer, image.data.byteOffset, side * side);
-    rasterise(pixels, side, this.plotView(), d, this.levels, this.causal);
+    rasterise(pixels, side, this.plotView(), d, this.levels, this.causal, paletteOf(this.el));
     ctx.putImageData(image, MARGIN * this.dpr, MARGIN * this.dpr);
   }
 

@@ -6,7 +6,8 @@
  */
 import { blockOf, firstBetween } from "../attention/blocks";
 import type { DetailPart, HeatmapData } from "../attention/types";
-import { BLUES } from "../lib/colormap";
+import { level, type Palette } from "../lib/colormap";
+import { type ColorScale, scaleValue } from "../lib/scale";
 
 /** Where the matrix sits: `scale` CSS px a token, token (0, 0) at plot position (x, y). */
 export interface PlotView {
@@ -23,13 +24,52 @@ export interface PartLevels {
   window: Uint8Array;
 }
 
-/** Each block's colour index, scaled so `max` is the darkest (255); values ≤ 0 and NaN are white (0). */
-export function colourLevels(part: DetailPart, max: number): Uint8Array {
-  const scale = max > 0 ? 255 / max : 0;
+/**
+ * Each block's colour index: `level(scaleValue(v, m, scale))` (lib/scale.ts) with `m` = `max`, or
+ * the block row's entry of `rowMax` when rows are normalised. Values <= 0 and NaN are level 0,
+ * the background.
+ */
+export function colourLevels(
+  part: DetailPart,
+  max: number,
+  scale: ColorScale = "linear",
+  rowMax: ArrayLike<number> | null = null,
+): Uint8Array {
+  const width = part.keyStarts.length;
   const out = new Uint8Array(part.values.length);
   for (let i = 0; i < out.length; i++) {
-    const v = part.values[i] as number;
-    out[i] = v > 0 ? Math.min(255, Math.round(v * scale)) : 0;
+    const m = rowMax ? (rowMax[Math.floor(i / width)] as number) : max;
+    out[i] = level(scaleValue(part.values[i] as number, m, scale));
+  }
+  return out;
+}
+
+/**
+ * The row maxima that normalise `part`'s block rows: the largest overview value over the
+ * overview block rows that the block row overlaps, so a row has one maximum at every zoom (its
+ * true maximum where the overview has one row per token; the maximum of its overview block
+ * row otherwise, as the overview is made of block maxima).
+ */
+export function rowMaxima(part: DetailPart, overview: DetailPart): Float32Array {
+  const width = overview.keyStarts.length;
+  const overviewMax = new Float32Array(overview.queryStarts.length);
+  for (let r = 0; r < overviewMax.length; r++) {
+    let m = 0;
+    for (let j = 0; j < width; j++) m = Math.max(m, overview.values[r * width + j] as number);
+    overviewMax[r] = m;
+  }
+  if (part === overview) return overviewMax;
+  const starts = part.queryStarts;
+  const out = new Float32Array(starts.length);
+  for (let r = 0; r < starts.length; r++) {
+    const first = blockOf(overview.queryStarts, starts[r] as number);
+    const last = blockOf(
+      overview.queryStarts,
+      (r + 1 < starts.length ? (starts[r + 1] as number) : part.bounds[1]) - 1,
+    );
+    let m = 0;
+    for (let i = first; i <= last; i++) m = Math.max(m, overviewMax[i] as number);
+    out[r] = m;
   }
   return out;
 }
@@ -44,8 +84,9 @@ export function tokensUnder(view: PlotView, p: number, offset: number): [number,
 }
 
 /**
- * Fill `pixels` (`side × side`, RGBA as uint32) from `d`'s parts. A pixel whose keys all come
- * after its queries (causal) or that holds no computed query row stays transparent.
+ * Fill `pixels` (`side × side`, RGBA as uint32) from `d`'s parts in `palette`'s colours. A pixel
+ * whose keys all come after its queries (causal) or that holds no computed query row is the
+ * opaque background (level 0), as is a zero: empty cells are the page, pixel for pixel.
  */
 export function rasterise(
   pixels: Uint32Array,
@@ -54,8 +95,10 @@ export function rasterise(
   d: HeatmapData,
   levels: PartLevels,
   causal: boolean,
+  palette: Palette,
 ): void {
-  const colours = packedColours();
+  const colours = palette.packed;
+  const empty = colours[0] as number;
   const cols = pixelTokens(view, side, view.x);
   const rows = pixelTokens(view, side, view.y);
   const ov = d.overview;
@@ -79,7 +122,7 @@ export function rasterise(
       continue;
     }
     if (qLo < 0 || (d.rows && firstBetween(d.rows, qLo, qHi) < 0)) {
-      pixels.fill(0, base, base + side);
+      pixels.fill(empty, base, base + side);
       continue;
     }
     foldRows(levels.overview, ovWidth, ovRows.from[r] as number, ovRows.to[r] as number, ovRow);
@@ -89,7 +132,7 @@ export function rasterise(
     for (let c = 0; c < side; c++) {
       const kLo = cols.lo[c] as number;
       if (kLo < 0 || (causal && kLo > qHi)) {
-        pixels[base + c] = 0;
+        pixels[base + c] = empty;
         continue;
       }
       const level =
@@ -153,21 +196,4 @@ function largestIn(row: Uint8Array, from: number, to: number): number {
   let best = row[from] as number;
   for (let j = from + 1; j <= to; j++) best = Math.max(best, row[j] as number);
   return best;
-}
-
-const HOST_IS_LITTLE_ENDIAN = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
-let PACKED: Uint32Array | null = null;
-
-/** The 256 colours of the map as opaque RGBA pixels, for a Uint32Array view of ImageData. */
-function packedColours(): Uint32Array {
-  if (PACKED === null) {
-    PACKED = new Uint32Array(256);
-    for (let i = 0; i < 256; i++) {
-      const [r, g, b] = [BLUES[3 * i] as number, BLUES[3 * i + 1] as number, BLUES[3 * i + 2] as number];
-      PACKED[i] = HOST_IS_LITTLE_ENDIAN
-        ? ((255 << 24) | (b << 16) | (g << 8) | r) >>> 0
-        : ((r << 24) | (g << 16) | (b << 8) | 255) >>> 0;
-    }
-  }
-  return PACKED;
 }

@@ -8,6 +8,7 @@
  */
 import { cssColour } from "../lib/colormap";
 import { h } from "../lib/dom";
+import { paletteOf } from "../lib/theme";
 import { shortLabel } from "../lib/token_text";
 import type { LensData, LensMetric } from "../tracer/types";
 
@@ -39,6 +40,8 @@ export class LensHeatmap {
   private cells: HTMLDivElement[] = [];
   private currentStep = -1;
   private selected: HTMLDivElement | null = null;
+  /** The last `setData` arguments, for `repaint`. */
+  private shown: [LensData | null, LensMetric, readonly string[]] = [null, "probability", []];
 
   constructor(onSelect: (step: number, row: number) => void, signal: AbortSignal) {
     this.grid = h("div", { className: "ilw-lens-grid" });
@@ -82,6 +85,8 @@ export class LensHeatmap {
 
   /** Recolour every cell and rewrite its title. `lens` must match the current shape (or be null). */
   setData(lens: LensData | null, metric: LensMetric, tokens: readonly string[]): void {
+    this.shown = [lens, metric, tokens];
+    const palette = paletteOf(this.el);
     const n = this.nSteps * this.nRows;
     const ok = lens !== null && lens.nSteps === this.nSteps && lens.nRows === this.nRows;
     const probs = ok ? lens.probs : null;
@@ -99,7 +104,7 @@ export class LensHeatmap {
       const r = ranks ? (ranks[i] as number) : Number.NaN;
       const e = entropy ? (entropy[i] as number) : Number.NaN;
       const colour = useRank ? rankIndex(r, maxRank) : probs ? probabilityIndex(p) : -1;
-      cell.style.backgroundColor = colour >= 0 ? cssColour(colour) : "";
+      cell.style.backgroundColor = colour >= 0 ? cssColour(colour, palette) : "";
       const token = tokens[step];
       const lines = [
         `step ${step}${token === undefined ? "" : ` "${shortLabel(token, 24)}"`} · ${lensRowLabel(row, this.nRows)}`,
@@ -109,6 +114,11 @@ export class LensHeatmap {
       if (entropy) lines.push(`entropy ${Number.isFinite(e) ? e.toFixed(2) : String(e)} bits`);
       cell.setAttribute("title", lines.join("\n"));
     }
+  }
+
+  /** Recolour the cells in the page's current colours (after a theme change). */
+  repaint(): void {
+    this.setData(...this.shown);
   }
 
   /** Mark column `step` as the current step (touches only the old and the new column). */

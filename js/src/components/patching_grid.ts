@@ -8,9 +8,12 @@
  */
 import { divergingColour } from "../lib/colormap";
 import { h } from "../lib/dom";
+import { type ColorScale, scaleSigned } from "../lib/scale";
+import { paletteOf } from "../lib/theme";
 import { visibleToken } from "../lib/token_text";
 import type { PatchGrid } from "../patching/types";
 import { axisTitle, formatValue, quoteToken, rowName } from "./patch_labels";
+import { ScaleLegend } from "./scale_legend";
 
 export interface PatchingGridCallbacks {
   /** A cell was clicked. */
@@ -41,18 +44,17 @@ export class PatchingGrid {
   /** `cells[row * nCols + position]`. */
   private cells: HTMLDivElement[] = [];
   private selected: HTMLDivElement | null = null;
+  private colorScale: ColorScale = "linear";
+  private readonly legend = new ScaleLegend(true);
 
   constructor(callbacks: PatchingGridCallbacks, signal: AbortSignal) {
     this.axis = h("div", { className: "ilw-patch-axis-title" });
     this.table = h("div", { className: "ilw-patch-table" });
     this.tooltip = h("div", { className: "ilw-patch-tooltip", attrs: { hidden: "" } });
     this.empty = h("div", { className: "ilw-patch-empty", text: "No patching results yet." });
-    const scale = h("span", { className: "ilw-patch-legend-bar" });
-    scale.style.background = `linear-gradient(to right, ${[-1, -0.5, 0, 0.5, 1].map(divergingColour).join(", ")})`;
+    this.legend.set({ scale: "linear", max: 1, rowsNormalised: false });
     const legend = h("div", { className: "ilw-patch-legend" }, [
-      h("span", { text: "≤ −1" }),
-      scale,
-      h("span", { text: "≥ 1" }),
+      this.legend.el,
       h("span", { className: "ilw-patch-legend-text", text: "0 = corrupted, 1 = clean" }),
     ]);
     this.el = h(
@@ -138,12 +140,31 @@ export class PatchingGrid {
           className: "ilw-patch-cell",
           attrs: { "data-layer": String(row), "data-position": String(p) },
         });
-        cell.style.backgroundColor = divergingColour(grid.effects[row * n + p] as number);
         this.cells.push(cell);
         children.push(cell);
       }
     });
     this.table.replaceChildren(...children);
+    this.repaint();
+  }
+
+  /** The colour scale of the effects (lib/scale.ts; scale maximum 1 = the clean behaviour). */
+  setScale(scale: ColorScale): void {
+    if (scale === this.colorScale) return;
+    this.colorScale = scale;
+    this.legend.set({ scale, max: 1, rowsNormalised: false });
+    this.repaint();
+  }
+
+  /** Recolour the cells and the legend in the page's current colours. */
+  repaint(): void {
+    const palette = paletteOf(this.el);
+    const effects = this.grid?.effects;
+    this.cells.forEach((cell, i) => {
+      const v = effects ? (effects[i] as number) : Number.NaN;
+      cell.style.backgroundColor = divergingColour(scaleSigned(v, 1, this.colorScale), palette);
+    });
+    this.legend.repaint();
   }
 
   /** Outline cell (layer, position); touches only the old and the new cell. */

@@ -16,9 +16,14 @@
  * Python. `_status` is `{request, state: running|done|error|cancelled, label, fraction}` for
  * Python's latest request, `fraction` in 0..1 or null when the work has no measured steps.
  * Cancel is the custom message `{type: "cancel"}`.
+ *
+ * Theme: what the view paints itself (canvases, inline colours) registers with `onTheme` and is
+ * repainted when the page's theme changes (lib/theme.ts) and once the root is first in the page,
+ * since colours cannot be read before (JupyterLab attaches the output after `render`).
  */
 import type { AnyModel, RenderProps } from "@anywidget/types";
 import { h } from "./dom";
+import { onThemeChange } from "./theme";
 import { syncTraits } from "./trait_sync";
 import { asDict, int, intField } from "./traits";
 
@@ -120,6 +125,7 @@ export class ViewShell<T extends ShellTraits> {
   /** The id of this view's own last request. */
   private sent = 0;
   private cancelling = false;
+  private readonly repaints: Array<() => void> = [];
 
   constructor(
     private readonly model: AnyModel<T>,
@@ -181,6 +187,34 @@ export class ViewShell<T extends ShellTraits> {
         this.showErrors();
       },
     });
+  }
+
+  /**
+   * Call `repaint` on every theme change and once when the root first reaches the page, until
+   * `destroy`. `repaint` reads the colours itself (lib/theme.ts `paletteOf`).
+   */
+  onTheme(repaint: () => void): void {
+    if (this.repaints.length === 0) this.repaintWhenConnected();
+    this.repaints.push(repaint);
+    onThemeChange(repaint, this.signal);
+  }
+
+  /** Show `message` (plain text) in the error banner under `source`; "" clears it. */
+  report(source: string, message: string): void {
+    this.problems.set(source, message);
+    this.showErrors();
+  }
+
+  /** Repaint once the root is laid out in the page (a ResizeObserver's first report), then stop watching. */
+  private repaintWhenConnected(): void {
+    if (typeof ResizeObserver !== "function") return;
+    const observer = new ResizeObserver(() => {
+      if (!this.root.isConnected) return;
+      observer.disconnect();
+      for (const repaint of this.repaints) repaint();
+    });
+    observer.observe(this.root);
+    this.signal.addEventListener("abort", () => observer.disconnect());
   }
 
   destroy(): void {

@@ -44,6 +44,8 @@ export interface PatchingExplorerTraits extends ShellTraits {
   selected_layer: number;
   /** Token position, -1 for none. */
   selected_position: number;
+  /** Colour scale of the grid: "linear", "sqrt" or "log" (view state). */
+  color_scale: string;
   // Private traits, Python → JS.
   _model_label: string;
   _components: string[];
