@@ -181,6 +181,22 @@ def test_scale_and_row_normalisation_change_the_figure_not_the_model(attention):
     assert weak.any() and (log[weak] != linear[weak]).all()
 
 
+def test_normalised_rows_of_a_zoomed_window_keep_their_whole_rows_maximum(attention):
+    """As in the view: a row is normalised by its maximum over every key, not only the keys in the window."""
+    full = from_wire(attention._detail["overview"]["pattern"]).astype(np.float64)  # exact: 6 tokens
+    attention.detail_window = [3, 6, 0, 2]
+    attention.wait()
+    try:
+        attention.normalize_rows = True
+        fills = [c.get("fill") for c in of_class(parse(attention.to_svg()), "rect", "cell")]
+        expected = Palette("light").colours(scaled(full[3:6, 0:2], full[3:6].max(axis=1, keepdims=True)))
+        assert fills == ["#{:02x}{:02x}{:02x}".format(*rgb) for rgb in expected.reshape(-1, 3)]
+        assert (full[3:6, 0:2].max(axis=1) < full[3:6].max(axis=1)).any()  # some row's maximum lies outside
+    finally:
+        attention.detail_window = []
+        attention.wait()
+
+
 def test_bad_scales_and_figures_are_refused_with_the_choices(attention, toy):
     with pytest.raises(InputError, match="color_scale must be one of 'linear', 'sqrt', 'log'; got 'bogus'"):
         attention.color_scale = "bogus"

@@ -279,7 +279,7 @@ class AttentionExplorer(SvgExport, StaticExport, LiveWidget):
         rows, cols = values.shape
         exact = rows == q1 - q0 and cols == k1 - k0
         scale, normalised = self.color_scale, self.normalize_rows
-        top = values.max(axis=1, keepdims=True) if normalised else detail["scale_max"]
+        top = _row_maxima(detail, part)[:, None] if normalised else detail["scale_max"]
         colours = palette.colours(scaled(values, top, scale))
         cell = float(np.clip(520 / max(rows, cols), 2, 18))
         font = min(11.0, cell * 0.8)
@@ -324,7 +324,8 @@ class AttentionExplorer(SvgExport, StaticExport, LiveWidget):
                   f"{self._model_label} · attention of every head")  # fmt: skip
         svg.text(10, 18, svg.title, 13, font_weight="bold", class_="title")
         roles = {(r["layer"], r["head"]): r["role"] for r in self._head_roles}
-        colours = palette.colours(scaled(thumbnails, 255, self.color_scale))
+        top = thumbnails.max(axis=-1, keepdims=True) if self.normalize_rows else 255
+        colours = palette.colours(scaled(thumbnails, top, self.color_scale))
         muted, text = hex_colour(palette.muted), hex_colour(palette.text)
         for h in range(heads):
             svg.text(x0 + h * (tile + gap) + tile / 2, y0 - 8, f"H{h}", 10, text_anchor="middle", class_="head-label")
@@ -355,3 +356,17 @@ def _cached(cache: OrderedDict, key: tuple, compute: Callable[[], DetailMatrix])
     while len(cache) > 1 and sum(m.nbytes for m in cache.values()) > DETAIL_CACHE_BYTES:
         cache.popitem(last=False)
     return matrix
+
+
+def _row_maxima(detail: dict[str, Any], part: dict[str, Any]) -> np.ndarray:
+    """The maxima that normalise ``part``'s rows, as the view computes them (``rowMaxima`` in
+    js/src/components/heatmap_raster.ts): the largest overview value over the overview rows a row overlaps,
+    so a row keeps one maximum at every zoom."""
+    overview = detail["overview"]
+    maxima = from_wire(overview["pattern"]).astype(np.float32).max(axis=1)
+    overview_starts = from_wire(overview["query_starts"])
+    starts = from_wire(part["query_starts"])
+    ends = np.append(starts[1:], part["bounds"][1])
+    first = np.searchsorted(overview_starts, starts, side="right") - 1
+    last = np.searchsorted(overview_starts, ends - 1, side="right") - 1
+    return np.array([maxima[a : b + 1].max() for a, b in zip(first, last)], dtype=np.float32)
