@@ -22,6 +22,7 @@ import { HelpPanel } from "./components/help_panel";
 import { methodLabel } from "./components/tracer_attribution";
 import { ATTRIBUTION_HELP } from "./help/attribution_view";
 import { h, tokenIndexAt } from "./lib/dom";
+import { paletteOf } from "./lib/theme";
 import { int, readStrings } from "./lib/traits";
 import { changedAny, ViewShell, viewModule } from "./lib/view_shell";
 
@@ -103,6 +104,9 @@ class AttributionView {
     };
     layout.header.bar.append(new ExportMenu(model, this.shell, undefined, el).el);
     this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
+    this.shell.onTheme(() => {
+      for (const view of this.views) view.repaint();
+    });
   }
 
   // -- model → view -------------------------------------------------------------------
@@ -140,6 +144,7 @@ class AttributionView {
     // Rows of methods no longer chosen stay (dimmed) until Python's answer drops them.
     const order = [...methods, ...this.rows.map((r) => r.method).filter((m) => !methods.includes(m))];
     this.views = [];
+    const palette = paletteOf(this.rowsEl);
     const children = order.map((method) => {
       const row = byMethod.get(method);
       if (row === undefined) {
@@ -148,7 +153,7 @@ class AttributionView {
           h("span", { className: "ilw-attr-pending-text", text: "waiting for the kernel…" }),
         ]);
       }
-      const view = new AttributionRowView(row, this.tokens);
+      const view = new AttributionRowView(row, this.tokens, palette);
       this.views.push(view);
       return view.el;
     });

@@ -13,8 +13,7 @@
 import type { AnyModel } from "@anywidget/types";
 import { SizeControl } from "./circuit/curve";
 import { NodeDetailPanel } from "./circuit/detail";
-import { circuitJson, download, svgDocument } from "./circuit/export";
-import { methodName } from "./circuit/format";
+import { circuitJson, download } from "./circuit/export";
 import { CircuitGraphView } from "./circuit/graph";
 import { CircuitHeader, taskSummary } from "./circuit/header";
 import { readCurve, readDetail, readEdges, readGraph, readTask } from "./circuit/traits";
@@ -71,7 +70,6 @@ class CircuitExplorer {
         onMethod: (method) => shell.request({ method }),
         onSteps: (steps) => shell.request({ steps }),
         onSelection: (selection) => shell.request({ selection }),
-        onExportSvg: () => this.exportSvg(),
         onExportJson: () => this.exportJson(),
       },
       signal,
@@ -159,12 +157,6 @@ class CircuitExplorer {
   private fileStem(): string {
     const method = String(this.model.get("method") ?? "circuit");
     return `circuit-${method}-${this.size}`;
-  }
-
-  private exportSvg(): void {
-    const method = methodName(String(this.model.get("method") ?? ""));
-    const title = `${String(this.model.get("_model_label") ?? "")}: ${method} circuit of ${this.size} edges`;
-    download(`${this.fileStem()}.svg`, "image/svg+xml", svgDocument(this.graphView.svg, title));
   }
 
   private exportJson(): void {

@@ -76,6 +76,10 @@ class FailureExplorerView {
     };
     layout.header.bar.append(new ExportMenu(model, this.shell, undefined, el).el);
     this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
+    this.shell.onTheme(() => {
+      this.table.repaint();
+      this.side.repaint();
+    });
   }
 
   // -- model → view -------------------------------------------------------------------

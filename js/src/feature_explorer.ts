@@ -15,6 +15,7 @@ import { FeatureDashboard } from "./features/dashboard";
 import { FeatureHeader, featuresSummary } from "./features/header";
 import { FeatureList } from "./features/list";
 import { PromptPanel } from "./features/prompt";
+import { repaintActivations } from "./features/tokens";
 import { readDashboard, readFeatures, readPrompt, readSortBy } from "./features/traits";
 import type { Dashboard, FeatureExplorerTraits } from "./features/types";
 import { FEATURE_HELP } from "./help/feature_explorer";
@@ -67,6 +68,8 @@ class FeatureExplorer {
     };
     layout.header.bar.append(new ExportMenu(model, this.shell, undefined, el).el);
     this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
+    // Token highlights of the dashboard and the prompt (features/tokens.ts).
+    this.shell.onTheme(() => repaintActivations(this.shell.root));
   }
 
   private get selected(): number {

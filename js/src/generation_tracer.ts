@@ -138,6 +138,7 @@ class GenerationTracerView {
     this.shell.onTheme(() => {
       this.lens.repaint();
       this.grid.repaint();
+      this.attribution.repaint();
     });
   }
 

@@ -464,33 +464,11 @@ describe("circuit explorer", () => {
     expect(model.get("_request")).toBe(3);
   });
 
-  it("exports the graph as drawn as a standalone SVG with one path per drawn edge", async () => {
-    const { q } = mountCircuit({ selected_node: "a1.h1" });
-    const download = captureDownload();
-    hover(q('.ilw-circuit-hits [data-edge="0"]') as Element);
-    (q(".ilw-circuit-export-svg") as HTMLButtonElement).click();
-    expect(download.names).toEqual(["circuit-eap-ig-4.svg"]);
-    expect(download.blobs[0]?.type).toBe("image/svg+xml");
-    const text = await download.text();
-    const doc = new DOMParser().parseFromString(text, "image/svg+xml");
-    expect(doc.querySelector("parsererror")).toBeNull();
-    const root = doc.documentElement;
-    expect(root.tagName.toLowerCase()).toBe("svg");
-    expect(root.getAttribute("xmlns")).toBe("http://www.w3.org/2000/svg");
-    expect([root.getAttribute("width"), root.getAttribute("height")]).toEqual(["900", "360"]);
-    const paths = [...root.querySelectorAll("path")];
-    expect(paths).toHaveLength(4); // no hover layer
-    for (const p of paths) {
-      expect(p.getAttribute("stroke")).toMatch(/^#/);
-      expect(p.getAttribute("fill") ?? p.parentElement?.getAttribute("fill")).toBe("none");
-      expect(p.classList.contains("ilw-lit")).toBe(false);
-    }
-    expect(root.querySelectorAll("rect")).toHaveLength(13); // background + 12 nodes
-    expect(root.querySelector("title")?.textContent).toBe("tiny-test-model: EAP-IG circuit of 4 edges");
-    expect(root.querySelector(".ilw-selected")).toBeNull();
-    // the on-screen drawing keeps its hover layer and highlights
-    expect(q(".ilw-circuit-hits")).not.toBeNull();
-    expect(node(q, "a1.h1").classList.contains("ilw-selected")).toBe(true);
+  it("has one SVG export, the shared export menu's, next to the circuit's JSON download", () => {
+    const { q, qa } = mountCircuit();
+    expect(q(".ilw-circuit-export-svg")).toBeNull();
+    expect(qa(".ilw-export-svg")).toHaveLength(1);
+    expect(q(".ilw-circuit-export-json")).not.toBeNull();
   });
 
   it("exports the circuit as JSON: edges by name with their scores, the layout, curve and task", async () => {

@@ -1,11 +1,24 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import maps from "../../interplab_widgets/colormaps.json";
-import { divergingRgb, LIGHT, level, paletteFor, relativeLuminance } from "../src/lib/colormap";
+import {
+  cssColour,
+  divergingRgb,
+  inkOn,
+  LIGHT,
+  level,
+  paletteFor,
+  relativeLuminance,
+  rgbCss,
+} from "../src/lib/colormap";
 import { scaleSigned, scaleText, scaleTicks, scaleValue } from "../src/lib/scale";
 import { backgroundOf, parseColour } from "../src/lib/theme";
 import { causal, detail } from "./attention_fixture";
+import { exampleRow, mountAttribution, occlusionRow } from "./attribution_fixture";
+import { CASES, mountFailure } from "./failure_fixture";
 import { flush } from "./fake_model";
+import { context, dashboardWire, mountFeatures } from "./feature_fixture";
 import { mount } from "./mount";
+import { mountTracer } from "./tracer_fixture";
 
 const PLOT = 480 - 72 - 4;
 
@@ -230,5 +243,109 @@ describe("colour scale and row normalisation as view state", () => {
     model.set("color_scale", "sqrt");
     await flush();
     expect(first()).toEqual([...rgbAt(LIGHT.lut, level(Math.sqrt(7 / 255))), 255]);
+  });
+});
+
+/** A colour as the DOM writes it back (so "#fff" and "rgb(255, 255, 255)" compare equal). */
+function css(colour: string): string {
+  const probe = document.createElement("span");
+  probe.style.color = colour;
+  return probe.style.color.replace(/\s/g, "");
+}
+
+const bgOf = (el: Element | null | undefined) => css((el as HTMLElement).style.backgroundColor);
+const inkOf = (el: Element | null | undefined) => css((el as HTMLElement).style.color);
+const DARK_BG = "rgb(17,17,17)";
+const WHITE = "rgb(255,255,255)";
+
+describe("inline cell colours follow the page's theme", () => {
+  const dark = paletteFor([17, 17, 17]);
+
+  it("picks text that reads on a cell: white on the light map's dark end, dark on the dark map's light end", () => {
+    expect(inkOn(divergingRgb(-1, LIGHT), LIGHT)).toBe("#fff");
+    expect(inkOn(divergingRgb(-1, dark), dark)).toBe("#111");
+    // Near the background the page's own text colour reads.
+    expect(inkOn(divergingRgb(0.05, LIGHT), LIGHT)).toBe("");
+    expect(inkOn(divergingRgb(0.05, dark), dark)).toBe("");
+    expect(inkOn([8, 48, 107], LIGHT)).toBe("#fff");
+    expect(inkOn([222, 235, 247], dark)).toBe("#111");
+  });
+
+  it("the failure view's head-diff grid: a zero cell is the background, repainted on a theme switch", async () => {
+    const { el, qa, q } = mountFailure();
+    await settle();
+    const cells = qa(".ilw-head-diff-cell");
+    expect(bgOf(cells[0])).toBe(WHITE); // HEAD_DIFF[0] = 0
+    switchToDark(el.firstElementChild as HTMLElement);
+    await vi.waitFor(() => expect(bgOf(cells[0])).toBe(DARK_BG));
+    expect(bgOf(cells[5])).toBe(css(cssColour(255 * Math.fround(0.9), dark))); // float32 on the wire
+    const legend = (q(".ilw-head-diff-scale") as HTMLElement).style.background.replace(/\s/g, "");
+    expect(legend).toContain(`${DARK_BG},`); // the legend starts at the background too
+  });
+
+  it("the failure view's case table: effect tints on the diverging map whose midpoint is the background", async () => {
+    const tiny = { ...(CASES[0] as (typeof CASES)[number]), id: 6, effect: 1e-4 };
+    const { el, q } = mountFailure({ _cases: [...CASES, tiny] });
+    await settle();
+    const effect = (id: number) => q(`tr.ilw-case[data-case="${id}"] .ilw-case-effect`);
+    expect(bgOf(effect(6))).toBe(WHITE); // next to zero: the background
+    expect(bgOf(effect(3))).toBe(css(rgbCss(divergingRgb(-0.3, LIGHT)))); // half strength of -0.6
+    expect(effect(5)?.style.backgroundColor).toBe(""); // no effect, no tint
+    switchToDark(el.firstElementChild as HTMLElement);
+    await vi.waitFor(() => expect(bgOf(effect(6))).toBe(DARK_BG));
+    expect(bgOf(effect(3))).toBe(css(rgbCss(divergingRgb(-0.3, dark))));
+    expect(effect(3)?.style.color).toBe(inkOn(divergingRgb(-0.3, dark), dark));
+  });
+
+  it("the attribution view's signed strip: a zero score is the background, in both themes", async () => {
+    const { el, qa } = mountAttribution();
+    await settle();
+    const occlusion = qa(".ilw-attr-row")[1] as HTMLElement;
+    const zero = occlusion.querySelectorAll(".ilw-signed-cell")[4]; // OCCLUSION_SCORES[4] = 0
+    expect(bgOf(zero)).toBe(WHITE);
+    switchToDark(el.firstElementChild as HTMLElement);
+    await vi.waitFor(() => expect(bgOf(zero)).toBe(DARK_BG));
+    const bar = (occlusion.querySelector(".ilw-signed-bar") as HTMLElement).style.background;
+    expect(bar.replace(/\s/g, "")).toContain(`,${DARK_BG},`); // the legend's midpoint
+  });
+
+  it("the generation tracer's attribution strip repaints too, its text legible on the new colours", async () => {
+    const { el, qa } = mountTracer({ show_attribution: true });
+    await settle();
+    const cells = qa(".ilw-signed-cell");
+    expect(bgOf(cells[2])).toBe(css(rgbCss(divergingRgb(-1, LIGHT)))); // −1: the end of the scale
+    expect(inkOf(cells[2])).toBe(css("#fff"));
+    switchToDark(el.firstElementChild as HTMLElement);
+    await vi.waitFor(() => expect(bgOf(cells[2])).toBe(css(rgbCss(divergingRgb(-1, dark)))));
+    expect(inkOf(cells[2])).toBe(css("#111")); // the dark map's ends are light
+    expect(cells[1]?.style.color).toBe(""); // +0.5 on the dark map: dark, the page's light text reads
+  });
+
+  it("the feature explorer's token highlights: the sequential map from the background, repainted", async () => {
+    const dashboard = dashboardWire({ contexts: [context({ values: [0, 4, 0.001, 0] })], quantiles: [] });
+    const { el, qa } = mountFeatures({ selected_feature: 5, _dashboard: dashboard });
+    await settle();
+    const tokens = qa(".ilw-feature-context .ilw-feature-token");
+    const chip = qa("button.ilw-feature-chip")[0];
+    expect(bgOf(tokens[2])).toBe(WHITE); // 0.001 of 4: level 0, the background
+    expect(bgOf(tokens[1])).toBe(css(cssColour(255)));
+    expect(inkOf(tokens[1])).toBe(css("#fff"));
+    expect(tokens[0]?.style.backgroundColor).toBe(""); // 0: transparent
+    switchToDark(el.firstElementChild as HTMLElement);
+    await vi.waitFor(() => expect(bgOf(tokens[2])).toBe(DARK_BG));
+    expect(bgOf(tokens[1])).toBe(css(cssColour(255, dark)));
+    expect(inkOf(tokens[1])).toBe(css("#111"));
+    expect(bgOf(chip)).toBe(css(cssColour((255 * 3.21) / 4, dark))); // the prompt's chips too
+  });
+
+  it("builds rows in the page's current colours when data arrives after a theme switch", async () => {
+    const { el, model, qa } = mountAttribution({ _rows: [] });
+    await settle();
+    switchToDark(el.firstElementChild as HTMLElement);
+    await settle();
+    model.set("_rows", [exampleRow(), occlusionRow()]);
+    await flush();
+    const occlusion = qa(".ilw-attr-row")[1] as HTMLElement;
+    expect(bgOf(occlusion.querySelectorAll(".ilw-signed-cell")[4])).toBe(DARK_BG);
   });
 });

@@ -8,6 +8,7 @@ import { formatPercent } from "../components/patch_cell_panel";
 import { formatValue } from "../components/patch_labels";
 import { SignedStrip } from "../components/signed_strip";
 import { methodLabel } from "../components/tracer_attribution";
+import type { Palette } from "../lib/colormap";
 import { h, moveMark } from "../lib/dom";
 import { FaithfulnessChart } from "./curves";
 import type { AttributionRow } from "./types";
@@ -27,15 +28,19 @@ export class AttributionRowView {
   readonly el: HTMLDivElement;
   /** One cell per token, `data-token-index` = position. */
   private readonly cells: HTMLElement[];
+  private readonly strip: SignedStrip;
   private hover = -1;
   private pinned = -1;
 
   constructor(
     readonly row: AttributionRow,
     tokens: readonly string[],
+    /** The page's colours (lib/theme.ts `paletteOf`): the row is built before it is in the page. */
+    palette: Palette,
   ) {
     const strip = new SignedStrip("red raises the target, blue lowers it");
-    strip.set(tokens, row.scores, row.attributed);
+    this.strip = strip;
+    strip.set(tokens, row.scores, row.attributed, palette);
     this.cells = [...strip.el.querySelectorAll<HTMLElement>(".ilw-signed-cell")];
 
     const details = detailsText(row);
@@ -62,6 +67,11 @@ export class AttributionRowView {
       h("div", { className: "ilw-attr-row-main" }, [label, strip.el, warning]),
       chart.el,
     ]);
+  }
+
+  /** Recolour the strip in the page's current colours (after a theme change). */
+  repaint(): void {
+    this.strip.repaint();
   }
 
   /** Dim the row while it answers other choices than the current ones. */

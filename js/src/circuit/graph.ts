@@ -4,8 +4,7 @@
  * one cubic Bézier per edge from the upstream node's top to the port of the input it enters.
  *
  * Everything that makes the drawing look as it does is an attribute on the element (colours, widths,
- * dashes, opacity), so the `<svg>` serialises into a self-contained file (circuit/export.ts); CSS
- * classes only add what the pointer does (hover and selection highlights). Hovering an edge names it
+ * dashes, opacity), so the drawing looks the same without the view's stylesheet; CSS classes only add what the pointer does (hover and selection highlights). Hovering an edge names it
  * with its score in the hover line, hovering a node lights its edges; a click on a node selects it.
  */
 import { h, svg } from "../lib/dom";
@@ -49,9 +48,9 @@ export interface GraphCallbacks {
 
 export class CircuitGraphView {
   readonly el: HTMLDivElement;
-  /** The drawing; circuit/export.ts serialises it. */
+  /** The drawing. */
   readonly svg: SVGSVGElement;
-  /** Transparent wide strokes over the edges, so thin edges can be hovered; left out of exports. */
+  /** Transparent wide strokes over the edges, so thin edges can be hovered. */
   readonly hitLayer: SVGGElement;
   private readonly edgeLayer: SVGGElement;
   private readonly nodeLayer: SVGGElement;

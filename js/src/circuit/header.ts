@@ -1,7 +1,8 @@
 /**
  * The circuit explorer's header: model name, the scoring method, EAP-IG's steps and the selection
- * menus, the export buttons, and under them the task in one line (busy and errors: the view shell;
- * the help toggle goes at the end of the bar).
+ * menus, the JSON download (the figure's SVG/PNG export is the shared export menu's), and under
+ * them the task in one line (busy and errors: the view shell; the help toggle goes at the end of
+ * the bar).
  */
 import { h, setOptions } from "../lib/dom";
 import { formatMetric, methodName, selectionName } from "./format";
@@ -11,7 +12,6 @@ export interface CircuitHeaderCallbacks {
   onMethod(method: string): void;
   onSteps(steps: number): void;
   onSelection(selection: string): void;
-  onExportSvg(): void;
   onExportJson(): void;
 }
 
@@ -88,9 +88,6 @@ export class CircuitHeader {
       this.stepsLabel,
       h("label", {}, [document.createTextNode("circuits "), this.selectionSelect]),
       h("span", { className: "ilw-circuit-export" }, [
-        button("ilw-circuit-export-svg", "SVG", "Download the graph as drawn, as an SVG file", () =>
-          callbacks.onExportSvg(),
-        ),
         button(
           "ilw-circuit-export-json",
           "JSON",

@@ -4,11 +4,14 @@
  * with a text filter above. Rows are built once per `_cases`; sorting re-appends the same row
  * elements in the new order and filtering toggles `hidden`, so a thousand cases stay cheap.
  * Arrow keys walk the rows as they are shown (sort order, filters applied); Escape is the view's.
+ * The effect tints are on the diverging map of the page's palette (0 is the background); `repaint`
+ * recolours them in the page's current theme (the view calls it through `ViewShell.onTheme`).
  */
 
 import type { FailureCase } from "../failure/types";
-import { divergingColour } from "../lib/colormap";
+import { divergingRgb, inkOn, type Palette, rgbCss } from "../lib/colormap";
 import { h } from "../lib/dom";
+import { paletteOf } from "../lib/theme";
 import { visibleToken } from "../lib/token_text";
 import { formatEffect, formatPercent, plural } from "./failure_format";
 
@@ -24,6 +27,8 @@ export interface CaseTableCallbacks {
 interface Row {
   c: FailureCase;
   el: HTMLTableRowElement;
+  /** The effect cell, tinted by the effect's sign and size. */
+  effect: HTMLTableCellElement;
   /** Lower-cased prompt, original, kind and capability, for the text filter. */
   search: string;
 }
@@ -165,10 +170,13 @@ export class CaseTable {
   /** Rebuild every row; sort, filters and selection carry over. */
   setCases(cases: readonly FailureCase[]): void {
     this.byId.clear();
+    const palette = paletteOf(this.el);
     this.rows = cases.map((c) => {
+      const effect = effectCell(c, palette);
       const row = {
         c,
-        el: caseRow(c),
+        el: caseRow(c, effect),
+        effect,
         search: [c.prompt, c.original, c.kind, c.capability].join("\n").toLowerCase(),
       };
       this.byId.set(c.id, row);
@@ -180,6 +188,12 @@ export class CaseTable {
     this.order();
     this.filter();
     if (selected !== undefined) this.setSelected(selected);
+  }
+
+  /** Recolour the effect tints in the page's current palette (after a theme change). */
+  repaint(): void {
+    const palette = paletteOf(this.el);
+    for (const row of this.rows) paintEffect(row.effect, row.c.effect, palette);
   }
 
   /** Show only cases of `kind` ("" for all). */
@@ -263,7 +277,32 @@ export class CaseTable {
   }
 }
 
-function caseRow(c: FailureCase): HTMLTableRowElement {
+/**
+ * Tint `cell` by `effect` at half strength: a tint to scan by, light enough that the number stays
+ * readable (its text colour follows the tint's luminance). No effect, no tint, so a selected row's
+ * highlight shows through.
+ */
+function paintEffect(cell: HTMLElement, effect: number, palette: Palette): void {
+  if (effect === 0 || Number.isNaN(effect)) {
+    cell.style.backgroundColor = "";
+    cell.style.color = "";
+    return;
+  }
+  const rgb = divergingRgb(effect / 2, palette);
+  cell.style.backgroundColor = rgbCss(rgb);
+  cell.style.color = inkOn(rgb, palette);
+}
+
+function effectCell(c: FailureCase, palette: Palette): HTMLTableCellElement {
+  const cell = h("td", {
+    className: `ilw-num ilw-case-effect${c.effect < 0 ? " ilw-negative" : ""}`,
+    text: formatEffect(c.effect),
+  });
+  paintEffect(cell, c.effect, palette);
+  return cell;
+}
+
+function caseRow(c: FailureCase, effect: HTMLTableCellElement): HTMLTableRowElement {
   const prompt = h("td", { className: "ilw-case-prompt-cell" }, [
     h("div", { className: "ilw-case-prompt", text: visibleToken(c.prompt) }),
   ]);
@@ -274,13 +313,6 @@ function caseRow(c: FailureCase): HTMLTableRowElement {
     h("div", { className: "ilw-case-expected", text: c.expected }),
   ]);
   if (c.detail !== "") expected.append(h("div", { className: "ilw-case-detail", text: c.detail }));
-  const effect = h("td", {
-    className: `ilw-num ilw-case-effect${c.effect < 0 ? " ilw-negative" : ""}`,
-    text: formatEffect(c.effect),
-  });
-  // Half strength: a tint to scan by, light enough that the number stays readable. No
-  // effect, no tint, so a selected row's highlight shows through.
-  if (c.effect !== 0) effect.style.backgroundColor = divergingColour(c.effect / 2);
   return h(
     "tr",
     {

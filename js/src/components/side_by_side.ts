@@ -76,6 +76,11 @@ export class SideBySidePanel {
     this.heads.set(sbs.headDiff, sbs.headDiffLabel);
   }
 
+  /** Recolour what is painted in the page's colours (the head difference grid), after a theme change. */
+  repaint(): void {
+    this.heads.repaint();
+  }
+
   private setTitle(sbs: SideBySide, info: FailureCase | undefined): void {
     const parts: Node[] = [h("span", { className: "ilw-side-case", text: `Case ${sbs.caseId}` })];
     if (info) {

@@ -183,6 +183,11 @@ export class TracerAttributionPanel {
     this.strip.set(context, a.scores, a.attributed);
   }
 
+  /** Recolour the strip in the page's current colours (after a theme change). */
+  repaint(): void {
+    this.strip.repaint();
+  }
+
   /** Dim what is shown while it answers other choices than the current ones. */
   setStale(stale: boolean): void {
     this.body.classList.toggle("ilw-stale", stale);

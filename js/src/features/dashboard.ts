@@ -4,7 +4,9 @@
  * suppresses, its top-activating contexts and samples from lower activation ranges. Token text via
  * `textContent` only.
  */
+import type { Palette } from "../lib/colormap";
 import { h } from "../lib/dom";
+import { paletteOf } from "../lib/theme";
 import { formatActivation, formatDensity, formatSigned } from "./format";
 import { histogramSvg } from "./histogram";
 import { contextRow, tokenText } from "./tokens";
@@ -43,8 +45,8 @@ function logitList(className: string, title: string, effects: readonly LogitEffe
 }
 
 /** The rows of `contexts`, coloured on one scale up to `max`. */
-function contextRows(contexts: readonly Context[], max: number): HTMLElement[] {
-  return contexts.length > 0 ? contexts.map((c) => contextRow(c, max)) : [hint("no contexts")];
+function contextRows(contexts: readonly Context[], max: number, palette: Palette): HTMLElement[] {
+  return contexts.length > 0 ? contexts.map((c) => contextRow(c, max, palette)) : [hint("no contexts")];
 }
 
 /** The colour scale's top: the latent's max activation, else the largest value shown. */
@@ -75,6 +77,7 @@ export class FeatureDashboard {
     }
     const d = dashboard;
     const max = scaleOf(d);
+    const palette = paletteOf(this.el);
     this.el.dataset.feature = String(d.feature);
     this.el.replaceChildren(
       h("div", { className: "ilw-feature-title", text: `Feature ${d.feature}` }),
@@ -92,10 +95,13 @@ export class FeatureDashboard {
       ]),
       h("div", { className: "ilw-feature-contexts" }, [
         heading("top activations"),
-        ...contextRows(d.contexts, max),
+        ...contextRows(d.contexts, max, palette),
       ]),
       ...d.quantiles.map((q) =>
-        h("div", { className: "ilw-feature-quantile" }, [heading(q.label), ...contextRows(q.contexts, max)]),
+        h("div", { className: "ilw-feature-quantile" }, [
+          heading(q.label),
+          ...contextRows(q.contexts, max, palette),
+        ]),
       ),
     );
   }

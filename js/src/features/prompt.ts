@@ -6,6 +6,7 @@
  */
 import { TextInput } from "../components/text_input";
 import { h, moveMark, tokenIndexAt } from "../lib/dom";
+import { paletteOf } from "../lib/theme";
 import { formatShort } from "./format";
 import { paintActivation, tokenText } from "./tokens";
 import type { Prompt } from "./types";
@@ -63,6 +64,7 @@ export class PromptPanel {
 
   setPrompt(prompt: Prompt | null): void {
     this.hover = -1;
+    const palette = paletteOf(this.el);
     this.tokenEls = (prompt?.tokens ?? []).map((token, i) => {
       const p = prompt as Prompt;
       const text = tokenText("ilw-feature-prompt-text", token);
@@ -86,7 +88,7 @@ export class PromptPanel {
                 title: `feature ${f.feature}: activation ${f.activation.toFixed(2)} (click for its dashboard)`,
               },
             });
-            paintActivation(chip, f.activation, p.maxActivation);
+            paintActivation(chip, f.activation, p.maxActivation, palette);
             return chip;
           });
       return h(

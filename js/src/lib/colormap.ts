@@ -126,6 +126,32 @@ export function cssColour(index: number, palette: Palette = LIGHT): string {
   return palette.css[i] as string;
 }
 
+/** Sequential colour `index` (0..255, rounded and clamped) as RGB. */
+export function sequentialRgb(index: number, palette: Palette = LIGHT): Rgb {
+  const c = 3 * Math.min(255, Math.max(0, Math.round(index) || 0));
+  const lut = palette.lut;
+  return [lut[c] as number, lut[c + 1] as number, lut[c + 2] as number];
+}
+
+/**
+ * Luminance where black and white text have the same WCAG contrast on a colour:
+ * (L + 0.05) / 0.05 = 1.05 / (L + 0.05).
+ */
+const INK_LUMINANCE = Math.sqrt(1.05 * 0.05) - 0.05;
+
+/**
+ * The text colour for a cell painted `cell` in `palette`: "" (the page's own text colour) when the
+ * cell is on the same side of the contrast threshold as the page background, else white on a dark
+ * cell or near-black on a light one, whichever contrasts more (WCAG). So the light map's dark end
+ * gets white text, the dark map's light end dark text, and cells near the background keep the page's.
+ */
+export function inkOn(cell: Rgb, palette: Palette = LIGHT): string {
+  const darkCell = relativeLuminance(cell) < INK_LUMINANCE;
+  const darkPage = relativeLuminance(palette.bg) < INK_LUMINANCE;
+  if (darkCell === darkPage) return "";
+  return darkCell ? "#fff" : "#111";
+}
+
 /** A signed value in -1..1 (saturating beyond) as RGB on the diverging map; 0 is the background. */
 export function divergingRgb(value: number, palette: Palette = LIGHT): [number, number, number] {
   return interpolate(palette.diverging, value);
