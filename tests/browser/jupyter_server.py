@@ -263,8 +263,7 @@ class JupyterServer:
         return [
             self.python,
             "-m",
-            "jupyter",
-            "lab",
+            "jupyterlab",  # not `jupyter lab`: that looks `jupyter-lab` up on PATH, which a test may narrow
             "--allow-root",
             "--no-browser",
             "--ServerApp.ip=127.0.0.1",

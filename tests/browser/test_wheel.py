@@ -9,7 +9,8 @@ the package from the wheel, not from this checkout. Then, in headless Chromium:
 - AttentionExplorer on the toy model renders and answers a head click from the kernel;
 - in the light theme, and again after switching JupyterLab to "JupyterLab Dark" from its Settings menu, the
   empty (causally masked) cells of the head-detail heatmap and of a grid thumbnail are, in the page's own
-  pixels (a screenshot, decoded by the browser), the page background; in dark they are dark.
+  pixels (a screenshot, decoded by the browser), the page background; in dark they are dark;
+- the detail panel's SVG and PNG buttons download the kernel's figure.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import shutil
 import subprocess
 import sys
 import sysconfig
+import xml.etree.ElementTree as ElementTree
 import zipfile
 from pathlib import Path
 
@@ -31,7 +33,8 @@ from .notebook_ui import NotebookPage, ProblemLog
 pytestmark = pytest.mark.slow  # builds the wheel and starts its own JupyterLab
 
 VIEW_ENTRIES = sorted(p.stem for p in (REPO_ROOT / "js" / "src").glob("*.ts"))  # one bundle per view
-TEXT = "ba be bi bo bu ba be bi bo bu"  # 10 tokens of the toy model's vocabulary
+TEXT = "ba be bi bo bu ba be bi bo bu"
+SVG = "{http://www.w3.org/2000/svg}"  # 10 tokens of the toy model's vocabulary
 
 EXPLORER_CELL = f"""
 import shutil, interplab_widgets
@@ -107,6 +110,25 @@ def empty_pixels(page: Page, root: Locator) -> dict[str, list[int]]:
     return out
 
 
+def check_export_buttons(page: Page, root: Locator) -> None:
+    """The detail panel's SVG button downloads the kernel's SVG of the head (one cell per token pair, the
+    page's dark background); PNG downloads that figure rasterised at the chosen scale."""
+    menu = root.locator('.ilw-export[data-figure="detail"]')
+    with page.expect_download() as svg_download:
+        menu.locator(".ilw-export-svg").click()
+    svg = ElementTree.fromstring(Path(svg_download.value.path()).read_bytes())
+    cells = [e for e in svg.iter(f"{SVG}rect") if "cell" in (e.get("class") or "").split()]
+    assert len(cells) == 10 * 10, len(cells)
+    assert [e.get("fill") for e in svg.iter(f"{SVG}rect") if e.get("class") == "background"] == ["#111111"]
+    menu.locator(".ilw-export-scale").select_option("2")
+    with page.expect_download() as png_download:
+        menu.locator(".ilw-export-png").click()
+    png = Path(png_download.value.path()).read_bytes()
+    assert png[:8] == b"\x89PNG\r\n\x1a\n"
+    width = int.from_bytes(png[16:20], "big")
+    assert width == round(2 * float(svg.get("width"))), (width, svg.get("width"))
+
+
 def assert_close(a: list[int], b: list[int], what: str) -> None:
     assert max(abs(x - y) for x, y in zip(a, b)) <= 2, f"{what}: {a} is not the page background {b}"
 
@@ -148,7 +170,7 @@ def test_the_wheel_without_node_runs_attention_explorer_in_jupyterlab_light_and_
 
             page.locator(".lm-MenuBar-item", has_text="Settings").first.click()
             page.locator(".lm-Menu-item", has_text="Theme").first.hover()
-            page.locator('.lm-Menu-item[data-command="apputils:change-theme"]', has_text="JupyterLab Dark").click()
+            page.get_by_role("menuitem", name="JupyterLab Dark", exact=True).click()
             expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false")
             page.wait_for_timeout(500)  # let the theme's stylesheet apply and the views repaint
             dark = background(root)
@@ -156,6 +178,7 @@ def test_the_wheel_without_node_runs_attention_explorer_in_jupyterlab_light_and_
             for name, rgb in empty_pixels(page, root).items():
                 assert_close(rgb, dark, f"dark theme, empty {name} cell")
             nb.screenshot("wheel-attention-explorer-dark", show=root)
+            check_export_buttons(page, root)
         finally:
             nb.close()
             context.close()
