@@ -52,10 +52,11 @@ class MarimoServer:
     def __enter__(self) -> MarimoServer:
         env = dict(os.environ, PYTHONPATH=os.pathsep.join(filter(None, [str(REPO_ROOT), os.environ.get("PYTHONPATH")])))
         env.update(ANYWIDGET_HMR="0", PYTHONUNBUFFERED="1")
+        command = [sys.executable, "-m", "marimo", "run", str(self.notebook), "--headless", "--no-sandbox",
+                   "--host", "127.0.0.1", "--port", str(self.port), "--token-password", self.token,
+                   "--session-ttl", "60"]  # fmt: skip
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "marimo", "run", str(self.notebook), "--headless", "--no-sandbox",
-             "--host", "127.0.0.1", "--port", str(self.port), "--token-password", self.token,
-             "--session-ttl", "60"],  # fmt: skip
+            command,
             cwd=self.notebook.parent,
             env=env,
             stdin=subprocess.DEVNULL,
