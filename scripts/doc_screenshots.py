@@ -35,6 +35,17 @@ SCREENSHOTS = {
     "projection_explorer_100k.png": "tests/browser/test_projection_explorer.py",
     "failure_explorer.png": "tests/browser/test_failure_explorer.py",
     "failure_explorer_side_by_side.png": "tests/browser/test_failure_explorer.py",
+    # JupyterLab Dark (each view's test switches the theme for one screenshot), marimo and Voilà.
+    "attention_explorer_dark.png": "tests/browser/test_attention_explorer.py",
+    "generation_tracer_dark.png": "tests/browser/test_generation_tracer.py",
+    "patching_explorer_dark.png": "tests/browser/test_patching_explorer.py",
+    "projection_explorer_dark.png": "tests/browser/test_projection_explorer.py",
+    "failure_explorer_dark.png": "tests/browser/test_failure_explorer.py",
+    "attribution_view_dark.png": "tests/browser/test_attribution_view.py",
+    "circuit_explorer_dark.png": "tests/browser/test_circuit_explorer.py",
+    "feature_explorer_dark.png": "tests/browser/test_feature_explorer.py",
+    "marimo_attention_explorer.png": "tests/browser/test_marimo.py",
+    "voila_tour.png": "tests/browser/test_tour.py",
 }
 
 

@@ -326,6 +326,22 @@ class NotebookPage:
         self.page.screenshot(path=str(path))
         return path
 
+    def set_theme(self, name: str) -> None:
+        """Switch JupyterLab's theme from its Settings menu (e.g. "JupyterLab Dark"); the views repaint."""
+        self.page.locator(".lm-MenuBar-item", has_text="Settings").first.click()
+        self.page.locator(".lm-Menu-item", has_text="Theme").first.hover()
+        self.page.get_by_role("menuitem", name=name, exact=True).click()
+        self.page.locator(f'body[data-jp-theme-name="{name}"]').wait_for(timeout=UI_TIMEOUT * 1000)
+        self.page.wait_for_timeout(500)  # the theme's stylesheet applies, the views repaint
+
+    def screenshot_dark(self, name: str, show: Locator | None = None) -> Path:
+        """`screenshot` in "JupyterLab Dark", then back to the light theme (the server's other tests share it)."""
+        self.set_theme("JupyterLab Dark")
+        try:
+            return self.screenshot(name, show)
+        finally:
+            self.set_theme("JupyterLab Light")
+
     def close(self) -> None:
         if self._kernel is not None:
             self._kernel.close()

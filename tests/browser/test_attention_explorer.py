@@ -152,6 +152,7 @@ def test_attention_explorer_lab_then_notebook7(jupyter, open_notebook):
     expect(detail_showing(root, 7, 7)).to_be_attached()
     expect(head_cell(root, 7, 7)).to_have_class(SELECTED)
     nb.screenshot("attention_explorer_lab", root)
+    nb.screenshot_dark("attention_explorer_dark", root)
 
     # Role badges from head_roles (L18H6 is SmolLM2's strongest induction head, 0.89).
     expect(head_cell(root, 18, 6).locator(".ilw-role-badge")).to_have_text("induction")

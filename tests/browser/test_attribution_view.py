@@ -95,6 +95,7 @@ def test_attribution_view_rows_curves_hover_and_a_method_from_the_browser(jupyte
     assert scored.evaluate_all("els => els.map(e => e.dataset.method)") == ["integrated_gradients", "occlusion"]
     assert nb.kernel_eval("w._request") == "0"  # hovering sent nothing to the kernel
     nb.screenshot("attribution_view", root)
+    nb.screenshot_dark("attribution_view_dark", root)
 
     # A method ticked in the view: the kernel computes that row alone and the view shows it.
     computations = int(nb.kernel_eval("w.computations"))

@@ -64,4 +64,6 @@ def test_circuit_graph_slider_and_a_click_that_a_linked_attention_explorer_follo
     expect(root.locator(".ilw-circuit-pattern canvas, .ilw-circuit-pattern svg").first).to_be_visible()
     expect(attention.locator('.ilw-detail[data-layer="1"][data-head="2"]')).to_be_visible(timeout=60_000)
     assert nb.kernel_eval("c._detail['direct_effect'] is not None") == "True"
+    nb.screenshot("circuit_explorer", root)
+    nb.screenshot_dark("circuit_explorer_dark", root)
     assert not nb.problems.unexpected(), nb.problems.unexpected()

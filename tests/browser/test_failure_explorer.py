@@ -238,6 +238,7 @@ def test_failure_explorer_table_and_side_by_side(jupyter, open_notebook):
     expect(root.locator(".ilw-error")).to_be_hidden()
     nb.screenshot("failure_explorer", root)  # header, summary, the table sorted by effect, the selected row
     nb.screenshot("failure_explorer_side_by_side", side)
+    nb.screenshot_dark("failure_explorer_dark", side)
 
     # A bias probe has no original: only the tested prompt's column, no head grid.
     (bias,) = [c for c in cases if c["prompt"] == BIAS_PROMPT]

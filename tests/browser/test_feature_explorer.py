@@ -62,4 +62,5 @@ def test_the_list_a_click_shows_contexts_from_the_kernel_and_a_prompt_its_featur
     nb.wait_kernel_value("f.selected_feature", picked)
     expect(root.locator(f'.ilw-feature-dashboard[data-feature="{picked}"]')).to_be_visible(timeout=60_000)
     nb.screenshot("feature_explorer", root)
+    nb.screenshot_dark("feature_explorer_dark", root)
     assert not nb.problems.unexpected(), nb.problems.unexpected()

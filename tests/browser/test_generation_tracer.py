@@ -186,6 +186,7 @@ def test_generation_tracer_lab_then_notebook7(jupyter, open_notebook):
     nb.wait_kernel_value("(w.step, w.attribution_method)", "(1, 'occlusion')")
     expect(root.locator(".ilw-error")).to_be_hidden()
     nb.screenshot("generation_tracer_lab", root)
+    nb.screenshot_dark("generation_tracer_dark", root)
 
     # The same notebook in Notebook 7 (same kernel: the session outlives the JupyterLab page).
     nb7 = open_notebook(name, "notebook7")

@@ -124,4 +124,4 @@ def test_attention_explorer_and_generation_tracer_in_marimo_answer_clicks_reacti
 
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     attention.scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOT_DIR / "marimo-attention-explorer.png"))
+    page.screenshot(path=str(SCREENSHOT_DIR / "marimo_attention_explorer.png"))

@@ -161,6 +161,7 @@ def test_patching_explorer_heatmap_and_cell_breakdown(jupyter, open_notebook):
     assert all(text.startswith(token) for text, token in zip(shown, patched, strict=True)), (shown, patched)
     expect(root.locator(".ilw-error")).to_be_hidden()
     nb.screenshot("patching_explorer", root)
+    nb.screenshot_dark("patching_explorer_dark", root)
 
     # Another component, chosen in the view: the kernel computes the attn grid, the same cell follows.
     started = time.monotonic()

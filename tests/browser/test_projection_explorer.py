@@ -369,6 +369,7 @@ def test_projection_explorer_selection_probe_and_linked_chart(jupyter, open_note
     ids = json.loads(nb.kernel_eval("__import__('json').dumps(w.selected_points)"))
     assert ids == sorted(set(ids)) and all(0 <= i < N_NEGATION for i in ids)
     nb.screenshot("projection_explorer_selection", root)
+    nb.screenshot_dark("projection_explorer_dark", root)
 
     # Probe of the selection vs the rest, asked for in the view, answered by the kernel.
     probe = root.locator("button.ilw-probe-selection")

@@ -85,4 +85,4 @@ def test_the_tour_as_a_voila_page_renders_every_view_and_answers_clicks(jupyter,
 
     SCREENSHOT_DIR.mkdir(parents=True, exist_ok=True)
     attention.scroll_into_view_if_needed()
-    page.screenshot(path=str(SCREENSHOT_DIR / "voila-tour.png"))
+    page.screenshot(path=str(SCREENSHOT_DIR / "voila_tour.png"))

@@ -168,16 +168,13 @@ def test_the_wheel_without_node_runs_attention_explorer_in_jupyterlab_light_and_
             for name, rgb in empty_pixels(page, root).items():
                 assert_close(rgb, light, f"light theme, empty {name} cell")
 
-            page.locator(".lm-MenuBar-item", has_text="Settings").first.click()
-            page.locator(".lm-Menu-item", has_text="Theme").first.hover()
-            page.get_by_role("menuitem", name="JupyterLab Dark", exact=True).click()
+            nb.set_theme("JupyterLab Dark")
             expect(page.locator("body")).to_have_attribute("data-jp-theme-light", "false")
-            page.wait_for_timeout(500)  # let the theme's stylesheet apply and the views repaint
             dark = background(root)
             assert max(dark) < 80, f"dark theme background {dark}"
             for name, rgb in empty_pixels(page, root).items():
                 assert_close(rgb, dark, f"dark theme, empty {name} cell")
-            nb.screenshot("wheel-attention-explorer-dark", show=root)
+            nb.screenshot("wheel_attention_explorer_dark", show=root)
             check_export_buttons(page, root)
         finally:
             nb.close()
