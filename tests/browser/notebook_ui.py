@@ -331,7 +331,7 @@ class NotebookPage:
         self.page.locator(".lm-MenuBar-item", has_text="Settings").first.click()
         self.page.locator(".lm-Menu-item", has_text="Theme").first.hover()
         self.page.get_by_role("menuitem", name=name, exact=True).click()
-        self.page.locator(f'body[data-jp-theme-name="{name}"]').wait_for(timeout=UI_TIMEOUT * 1000)
+        self.page.locator(f'body[data-jp-theme-name="{name}"]').wait_for(state="attached", timeout=UI_TIMEOUT * 1000)
         self.page.wait_for_timeout(500)  # the theme's stylesheet applies, the views repaint
 
     def screenshot_dark(self, name: str, show: Locator | None = None) -> Path:
