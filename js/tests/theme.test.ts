@@ -10,6 +10,7 @@ import {
   relativeLuminance,
   rgbCss,
 } from "../src/lib/colormap";
+import { ScaleLegend } from "../src/components/scale_legend";
 import { scaleSigned, scaleText, scaleTicks, scaleValue } from "../src/lib/scale";
 import { backgroundOf, parseColour } from "../src/lib/theme";
 import { causal, detail } from "./attention_fixture";
@@ -81,6 +82,18 @@ describe("colour maps follow the background", () => {
 });
 
 describe("colour scale transform", () => {
+  it("a signed legend has a 0 in the middle and two ticks a side, none on top of another", () => {
+    const labels = (scale: "linear" | "sqrt" | "log") => {
+      const legend = new ScaleLegend(true);
+      legend.set({ scale, max: 1, rowsNormalised: false });
+      const ticks = [...legend.el.querySelectorAll<HTMLElement>(".ilw-scale-tick")];
+      expect(new Set(ticks.map((t) => t.style.left)).size).toBe(ticks.length);
+      return ticks.map((t) => t.textContent);
+    };
+    expect(labels("linear")).toEqual(["−1", "−0.5", "0", "0.5", "1"]);
+    expect(labels("log")).toEqual(["−1", "−0.1", "0", "0.1", "1"]);
+  });
+
   it("maps values the same way Python does", () => {
     expect(scaleValue(0.5, 2, "linear")).toBe(0.25);
     expect(scaleValue(0.5, 2, "sqrt")).toBe(0.5);

@@ -43,7 +43,11 @@ export class ScaleLegend {
       ? `${scaleText(scale, rowsNormalised)} · 1 = ${top}`
       : scaleText(scale, rowsNormalised);
     const unit = rowsNormalised || max === null ? 1 : max;
-    const marks = scaleTicks(scale).flatMap(({ fraction, position }) => {
+    // A signed bar fits both halves in the same width: a "0" in the middle and two ticks a side.
+    const ticks = this.signed
+      ? [{ fraction: 0, position: 0 }, ...scaleTicks(scale).filter((t) => SIGNED_TICKS.includes(t.fraction))]
+      : scaleTicks(scale);
+    const marks = ticks.flatMap(({ fraction, position }) => {
       const at = (p: number) => (this.signed ? 50 + 50 * p : 100 * p);
       const one = (sign: number) => ({
         left: at(sign * position),
@@ -71,6 +75,9 @@ export class ScaleLegend {
     this.bar.style.background = `linear-gradient(to right, ${stops.join(", ")})`;
   }
 }
+
+/** The tick fractions a signed legend keeps (0.5 on linear and sqrt scales, 0.1 on a log scale). */
+const SIGNED_TICKS = [0.1, 0.5, 1];
 
 function formatTick(v: number): string {
   if (v === 0) return "0";
