@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import maps from "../../interplab_widgets/colormaps.json";
+import { ScaleLegend } from "../src/components/scale_legend";
 import {
   cssColour,
   divergingRgb,
@@ -10,7 +11,6 @@ import {
   relativeLuminance,
   rgbCss,
 } from "../src/lib/colormap";
-import { ScaleLegend } from "../src/components/scale_legend";
 import { scaleSigned, scaleText, scaleTicks, scaleValue } from "../src/lib/scale";
 import { backgroundOf, parseColour } from "../src/lib/theme";
 import { causal, detail } from "./attention_fixture";
