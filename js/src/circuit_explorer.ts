@@ -92,6 +92,7 @@ class CircuitExplorer {
     };
     layout.header.bar.append(new ExportMenu(model, this.shell, undefined, el).el);
     this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
+    this.shell.onTheme(() => this.graphView.repaint());
   }
 
   private get size(): number {

@@ -13,6 +13,7 @@ import { ExportMenu } from "./components/export_menu";
 import { HelpPanel } from "./components/help_panel";
 import { FeatureDashboard } from "./features/dashboard";
 import { FeatureHeader, featuresSummary } from "./features/header";
+import { repaintHistograms } from "./features/histogram";
 import { FeatureList } from "./features/list";
 import { PromptPanel } from "./features/prompt";
 import { repaintActivations } from "./features/tokens";
@@ -68,8 +69,11 @@ class FeatureExplorer {
     };
     layout.header.bar.append(new ExportMenu(model, this.shell, undefined, el).el);
     this.shell.mount(el, layout, TRAITS, (changed) => this.apply(changed));
-    // Token highlights of the dashboard and the prompt (features/tokens.ts).
-    this.shell.onTheme(() => repaintActivations(this.shell.root));
+    // Token highlights of the dashboard and the prompt (features/tokens.ts), the histogram's bars.
+    this.shell.onTheme(() => {
+      repaintActivations(this.shell.root);
+      repaintHistograms(this.shell.root);
+    });
   }
 
   private get selected(): number {

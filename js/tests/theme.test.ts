@@ -1,5 +1,6 @@
 import { afterEach, describe, expect, it, vi } from "vitest";
 import maps from "../../interplab_widgets/colormaps.json";
+import { DARK_NODES, LIGHT_NODES, NEGATIVE, POSITIVE } from "../src/circuit/graph";
 import { ScaleLegend } from "../src/components/scale_legend";
 import {
   cssColour,
@@ -15,6 +16,7 @@ import { scaleSigned, scaleText, scaleTicks, scaleValue } from "../src/lib/scale
 import { backgroundOf, parseColour } from "../src/lib/theme";
 import { causal, detail } from "./attention_fixture";
 import { exampleRow, mountAttribution, occlusionRow } from "./attribution_fixture";
+import { mountCircuit } from "./circuit_fixture";
 import { CASES, mountFailure } from "./failure_fixture";
 import { flush } from "./fake_model";
 import { context, dashboardWire, mountFeatures } from "./feature_fixture";
@@ -349,6 +351,44 @@ describe("inline cell colours follow the page's theme", () => {
     expect(bgOf(tokens[1])).toBe(css(cssColour(255, dark)));
     expect(inkOf(tokens[1])).toBe(css("#111"));
     expect(bgOf(chip)).toBe(css(cssColour((255 * 3.21) / 4, dark))); // the prompt's chips too
+  });
+
+  it("the circuit graph: node boxes on the dark surface colours, edges on the dark diverging ends", async () => {
+    const { el, q } = mountCircuit();
+    await settle();
+    const head = q('.ilw-circuit-node[data-node="a0.h0"]') as Element;
+    const mlp = q('.ilw-circuit-node[data-kind="mlp"]') as Element;
+    const edge = q('path.ilw-circuit-edge[data-edge="0"]') as Element; // score > 0
+    const against = q("path.ilw-circuit-edge.ilw-negative") as Element;
+    expect(head.querySelector("rect")?.getAttribute("fill")).toBe(LIGHT_NODES.fill);
+    expect(edge.getAttribute("stroke")).toBe(POSITIVE);
+    expect(against.getAttribute("stroke")).toBe(NEGATIVE);
+    const root = el.firstElementChild as HTMLElement;
+    // JupyterLab Dark's surface colours, as lib/view.css passes them on.
+    root.style.setProperty("--ilw-bg-raised", "#1e1e1e");
+    root.style.setProperty("--ilw-fg", "#dddddd");
+    switchToDark(root);
+    await vi.waitFor(() => expect(head.querySelector("rect")?.getAttribute("fill")).toBe("#1e1e1e"));
+    expect(head.querySelector("text")?.getAttribute("fill")).toBe("#dddddd");
+    expect(head.querySelector("rect")?.getAttribute("stroke")).toBe(DARK_NODES.stroke); // --ilw-border unset
+    expect(mlp.querySelector("rect")?.getAttribute("fill")).toBe(DARK_NODES.mlpFill); // --ilw-bg-alt unset
+    // The dark diverging map's ends, (116, 173, 209) and (244, 109, 67): light enough on a dark page.
+    expect(edge.getAttribute("stroke")).toBe("#74add1");
+    expect(against.getAttribute("stroke")).toBe("#f46d43");
+    expect(inkOf(q(".ilw-circuit-key-neg"))).toBe(css("#f46d43"));
+  });
+
+  it("the feature explorer's histogram: bars at the sequential map's 0.75, repainted", async () => {
+    const { el, qa } = mountFeatures({ selected_feature: 5, _dashboard: dashboardWire() });
+    await settle();
+    const bars = qa("svg.ilw-feature-histogram rect");
+    expect(bars.length).toBeGreaterThan(0);
+    expect(css(bars[0]?.getAttribute("fill") as string)).toBe("rgb(33,113,181)"); // #2171b5
+    switchToDark(el.firstElementChild as HTMLElement);
+    await vi.waitFor(() =>
+      expect(css(bars[0]?.getAttribute("fill") as string)).toBe(css(cssColour(level(0.75), dark))),
+    );
+    expect(css(cssColour(level(0.75), dark))).not.toBe("rgb(33,113,181)");
   });
 
   it("builds rows in the page's current colours when data arrives after a theme switch", async () => {

@@ -6,8 +6,15 @@
  * Everything that makes the drawing look as it does is an attribute on the element (colours, widths,
  * dashes, opacity), so the drawing looks the same without the view's stylesheet; CSS classes only add what the pointer does (hover and selection highlights). Hovering an edge names it
  * with its score in the hover line, hovering a node lights its edges; a click on a node selects it.
+ *
+ * The colours follow the page (lib/theme.ts): edges take the ends of the diverging map for the
+ * page background (blue carries, red works against), node boxes the view's surface colours on a
+ * dark page (`--ilw-bg-raised`, `--ilw-bg-alt`, `--ilw-fg`, `--ilw-border`). They are read at paint
+ * time and written as attributes again by `repaint` (the view calls it through `ViewShell.onTheme`).
  */
+import { divergingRgb, LIGHT, type Palette, type Rgb } from "../lib/colormap";
 import { h, svg } from "../lib/dom";
+import { paletteOf } from "../lib/theme";
 import { edgeText, formatCount } from "./format";
 import type { CircuitGraph, Edges, InputKind } from "./types";
 
@@ -20,8 +27,60 @@ const MARGIN = 24;
 const ROW_PX = 22;
 const MIN_HEIGHT = 360;
 
-export const POSITIVE = "#2166ac";
-export const NEGATIVE = "#b2182b";
+/** `#rrggbb` of an RGB colour. */
+function hex(rgb: Rgb): string {
+  return `#${rgb.map((c) => c.toString(16).padStart(2, "0")).join("")}`;
+}
+
+/** The colour of an edge that carries the behaviour (score ≥ 0): the diverging map's blue end. */
+export function positiveColour(palette: Palette = LIGHT): string {
+  return hex(divergingRgb(-1, palette));
+}
+
+/** The colour of an edge that works against it: the diverging map's red end. */
+export function negativeColour(palette: Palette = LIGHT): string {
+  return hex(divergingRgb(1, palette));
+}
+
+/** The edge colours on a light page. */
+export const POSITIVE = positiveColour();
+export const NEGATIVE = negativeColour();
+
+/** Fills, text and stroke of the node boxes. */
+export interface NodeColours {
+  fill: string;
+  /** The MLP boxes' fill. */
+  mlpFill: string;
+  text: string;
+  stroke: string;
+}
+
+/** The node colours on a light page. */
+export const LIGHT_NODES: NodeColours = { fill: "#f4f4f4", mlpFill: "#ebeef2", text: "#222", stroke: "#555" };
+/** On a dark page, where the view's surface colours cannot be read (lib/view.css's dark defaults). */
+export const DARK_NODES: NodeColours = { fill: "#1b1b1b", mlpFill: "#2a2a2a", text: "#ddd", stroke: "#444" };
+
+/**
+ * The node colours for the page under `el`: the light ones on a light page; on a dark page the view
+ * root's surface colours (`--ilw-bg-raised`, MLPs `--ilw-bg-alt`, text `--ilw-fg`, `--ilw-border`),
+ * each falling back to `DARK_NODES`.
+ */
+export function nodeColoursOf(el: Element, palette: Palette): NodeColours {
+  if (!palette.dark) return LIGHT_NODES;
+  let style: CSSStyleDeclaration | null = null;
+  try {
+    style = getComputedStyle(el.closest(".ilw-view") ?? el);
+  } catch {
+    style = null;
+  }
+  const read = (name: string, fallback: string) => style?.getPropertyValue(name).trim() || fallback;
+  return {
+    fill: read("--ilw-bg-raised", DARK_NODES.fill),
+    mlpFill: read("--ilw-bg-alt", DARK_NODES.mlpFill),
+    text: read("--ilw-fg", DARK_NODES.text),
+    stroke: read("--ilw-border", DARK_NODES.stroke),
+  };
+}
 /** Key inputs dashed, value inputs dotted, query / MLP / logits inputs solid. */
 export const DASH: Partial<Record<InputKind, string>> = { k: "5 3", v: "1.5 2.5" };
 const DIM_OPACITY = "0.3";
@@ -71,6 +130,11 @@ export class CircuitGraphView {
   private selected = "";
   private hover: Hover = null;
   private lit: Element[] = [];
+  private readonly keyPos = h("span", {
+    className: "ilw-circuit-key-pos",
+    text: "blue: carries the behaviour",
+  });
+  private readonly keyNeg = h("span", { className: "ilw-circuit-key-neg", text: "red: works against it" });
 
   constructor(
     private readonly callbacks: GraphCallbacks,
@@ -96,8 +160,8 @@ export class CircuitGraphView {
     });
     this.note = h("div", { className: "ilw-circuit-note", attrs: { hidden: "" } });
     const legend = h("div", { className: "ilw-circuit-legend" }, [
-      h("span", { className: "ilw-circuit-key-pos", text: "blue: carries the behaviour" }),
-      h("span", { className: "ilw-circuit-key-neg", text: "red: works against it" }),
+      this.keyPos,
+      this.keyNeg,
       h("span", { text: "width: |score| · dashed: key input · dotted: value input" }),
     ]);
     this.el = h(
@@ -148,8 +212,6 @@ export class CircuitGraphView {
         width: w.toFixed(1),
         height: this.nodeH.toFixed(1),
         rx: 3,
-        fill: node.kind === "mlp" ? "#ebeef2" : "#f4f4f4",
-        stroke: "#555",
         "stroke-width": 1,
       });
       const text = svg("text", {
@@ -157,13 +219,13 @@ export class CircuitGraphView {
         y: (y + fontSize * 0.35).toFixed(1),
         "text-anchor": "middle",
         "font-size": fontSize.toFixed(1),
-        fill: "#222",
       });
       text.textContent = node.name;
       g.append(rect, text);
       return g;
     });
     this.nodeLayer.replaceChildren(...this.nodeEls);
+    this.paintNodes(paletteOf(this.el));
     this.svg.setAttribute(
       "aria-label",
       graph ? `circuit graph of ${graph.nLayers} layers × ${graph.nHeads} heads` : "circuit graph",
@@ -199,11 +261,10 @@ export class CircuitGraphView {
           this.py(input.y) + this.nodeH / 2,
         );
         const path = svg("path", {
-          class: "ilw-circuit-edge",
+          class: `ilw-circuit-edge ${s >= 0 ? "ilw-positive" : "ilw-negative"}`,
           "data-edge": i,
           "data-kind": input.kind,
           d,
-          stroke: s >= 0 ? POSITIVE : NEGATIVE,
           "stroke-width": strokeWidth(s, largest).toFixed(2),
           "stroke-opacity": "0.75",
         });
@@ -243,6 +304,7 @@ export class CircuitGraphView {
           : "");
     }
     this.svg.dataset.edges = String(this.paths.filter(Boolean).length);
+    this.paintEdges(paletteOf(this.el));
     this.highlight();
   }
 
@@ -251,6 +313,33 @@ export class CircuitGraphView {
     this.selected = name;
     for (const g of this.nodeEls) g.classList.toggle("ilw-selected", g.dataset.node === name);
     this.highlight();
+  }
+
+  /** Recolour the drawing (nodes, edges, legend) in the page's current colours. */
+  repaint(): void {
+    const palette = paletteOf(this.el);
+    this.paintNodes(palette);
+    this.paintEdges(palette);
+  }
+
+  private paintNodes(palette: Palette): void {
+    const c = nodeColoursOf(this.el, palette);
+    for (const g of this.nodeEls) {
+      const rect = g.querySelector("rect");
+      rect?.setAttribute("fill", g.dataset.kind === "mlp" ? c.mlpFill : c.fill);
+      rect?.setAttribute("stroke", c.stroke);
+      g.querySelector("text")?.setAttribute("fill", c.text);
+    }
+  }
+
+  private paintEdges(palette: Palette): void {
+    const positive = positiveColour(palette);
+    const negative = negativeColour(palette);
+    for (const path of this.paths) {
+      path?.setAttribute("stroke", path.classList.contains("ilw-negative") ? negative : positive);
+    }
+    this.keyPos.style.color = positive;
+    this.keyNeg.style.color = negative;
   }
 
   // -- pointer ------------------------------------------------------------------------

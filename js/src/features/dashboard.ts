@@ -88,7 +88,9 @@ export class FeatureDashboard {
       h("div", { className: "ilw-feature-overview" }, [
         h("div", { className: "ilw-feature-histogram-box" }, [
           heading("activations where it fires"),
-          d.histogram && d.histogram.counts.length > 0 ? histogramSvg(d.histogram) : hint("never fires"),
+          d.histogram && d.histogram.counts.length > 0
+            ? histogramSvg(d.histogram, palette)
+            : hint("never fires"),
         ]),
         logitList("ilw-feature-promoted", "promoted tokens", d.promoted),
         logitList("ilw-feature-suppressed", "suppressed tokens", d.suppressed),
