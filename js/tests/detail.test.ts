@@ -4,6 +4,7 @@ import type { DetailPartWire, DetailWire } from "../src/attention/types";
 import { focusEdges, topEdges } from "../src/components/token_lines";
 import { LIGHT } from "../src/lib/colormap";
 import { causal, detail, detailLines, type Values } from "./attention_fixture";
+import { mockContext as mockCanvas } from "./canvas_mock";
 import { flush, toHalf, wire } from "./fake_model";
 import { mount } from "./mount";
 
@@ -199,44 +200,7 @@ describe("heatmap tooltip", () => {
 });
 
 describe("heatmap painting", () => {
-  /** Mock a 2D context that records calls and keeps the heatmap's ImageData (the 404 px one). */
-  function mockContext() {
-    const calls: string[] = [];
-    const painted: { image: { data: Uint8ClampedArray } | null } = { image: null };
-    const ctx = new Proxy(
-      {},
-      {
-        get: (_target, prop) => {
-          if (prop === "createImageData")
-            return (w: number, hgt: number) => ({
-              width: w,
-              height: hgt,
-              data: new Uint8ClampedArray(4 * w * hgt),
-            });
-          if (prop === "putImageData")
-            return (image: { width: number; data: Uint8ClampedArray }) => {
-              calls.push("putImageData");
-              if (image.width === PLOT) painted.image = image;
-            };
-          return () => calls.push(String(prop));
-        },
-        set: () => true,
-      },
-    );
-    vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(ctx as never);
-    /** RGBA of the plot pixel at the centre of token pair (q, k), n tokens unzoomed. */
-    const pixel = (n: number, q: number, k: number) => {
-      const cell = PLOT / n;
-      const p = 4 * (Math.floor(cell * (q + 0.5)) * PLOT + Math.floor(cell * (k + 0.5)));
-      return [...(painted.image as { data: Uint8ClampedArray }).data.slice(p, p + 4)];
-    };
-    /** RGBA of plot pixel (row, col). */
-    const rgba = (row: number, col: number) => {
-      const p = 4 * (row * PLOT + col);
-      return [...(painted.image as { data: Uint8ClampedArray }).data.slice(p, p + 4)];
-    };
-    return { calls, pixel, rgba };
-  }
+  const mockContext = () => mockCanvas(PLOT);
 
   /** The opaque colour for `value` on a scale topped by `max`. */
   const colour = (value: number, max: number) => {

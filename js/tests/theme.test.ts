@@ -16,6 +16,7 @@ import { scaleSigned, scaleText, scaleTicks, scaleValue } from "../src/lib/scale
 import { backgroundOf, parseColour } from "../src/lib/theme";
 import { causal, detail } from "./attention_fixture";
 import { exampleRow, mountAttribution, occlusionRow } from "./attribution_fixture";
+import { mockContext as mockCanvas } from "./canvas_mock";
 import { mountCircuit } from "./circuit_fixture";
 import { CASES, mountFailure } from "./failure_fixture";
 import { flush } from "./fake_model";
@@ -126,41 +127,7 @@ describe("colour scale transform", () => {
   });
 });
 
-/** A 2D context that keeps the heatmap's ImageData (the PLOT-wide one) and the thumbnails'. */
-function mockContext() {
-  const painted: { image: { data: Uint8ClampedArray } | null; thumbs: Array<{ data: Uint8ClampedArray }> } = {
-    image: null,
-    thumbs: [],
-  };
-  const ctx = new Proxy(
-    {},
-    {
-      get: (_target, prop) => {
-        if (prop === "createImageData")
-          return (w: number, hgt: number) => ({
-            width: w,
-            height: hgt,
-            data: new Uint8ClampedArray(4 * w * hgt),
-          });
-        if (prop === "putImageData")
-          return (image: { width: number; data: Uint8ClampedArray }) => {
-            if (image.width === PLOT) painted.image = image;
-            else painted.thumbs.push(image);
-          };
-        return () => {};
-      },
-      set: () => true,
-    },
-  );
-  vi.spyOn(HTMLCanvasElement.prototype, "getContext").mockReturnValue(ctx as never);
-  /** RGBA of the plot pixel at the centre of token pair (q, k), n tokens unzoomed. */
-  const pixel = (n: number, q: number, k: number) => {
-    const cell = PLOT / n;
-    const p = 4 * (Math.floor(cell * (q + 0.5)) * PLOT + Math.floor(cell * (k + 0.5)));
-    return [...(painted.image as { data: Uint8ClampedArray }).data.slice(p, p + 4)];
-  };
-  return { painted, pixel };
-}
+const mockContext = () => mockCanvas(PLOT);
 
 /**
  * JupyterLab's switch to its dark theme, as far as a view sees it: the root's --ilw-bg changes
