@@ -9,11 +9,11 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from ..capture.runner import last_token_logits, tokenize
+from ..capture.runner import last_token_logits, token_id_list, tokenize
 from ..errors import InputError
 from .circuits import graph_for
 from .head_roles import repeated_sequences
-from .patching import single_token_id
+from .patching import checked_metric, single_token_id
 
 if TYPE_CHECKING:
     from ..models.handle import ModelHandle
@@ -70,8 +70,8 @@ class CircuitTask:
             if given is not None and (isinstance(given, str) or len(given) != len(self.clean)):
                 raise InputError(f"{name} needs one token per pair ({len(self.clean)}); got {given!r}.")
         self.metric = metric or logit_difference
-        self.clean_ids = [self._ids(prompt) for prompt in self.clean]
-        self.corrupted_ids = [self._ids(prompt) for prompt in self.corrupted]
+        self.clean_ids = [self._ids(prompt, f"clean[{i}]") for i, prompt in enumerate(self.clean)]
+        self.corrupted_ids = [self._ids(prompt, f"corrupted[{i}]") for i, prompt in enumerate(self.corrupted)]
         for index, (a, b) in enumerate(zip(self.clean_ids, self.corrupted_ids)):
             if len(a) != len(b):
                 raise InputError(
@@ -84,8 +84,14 @@ class CircuitTask:
         clean_logits, corrupted_logits = self._last_logits(self.clean_ids), self._last_logits(self.corrupted_ids)
         self.answers = self._tokens(answers, "answers", clean_logits)
         self.contrasts = self._tokens(contrasts, "contrasts", corrupted_logits)
-        self.clean_metric = float(self.metric(clean_logits, self.answers, self.contrasts).mean())
-        self.corrupted_metric = float(self.metric(corrupted_logits, self.answers, self.contrasts).mean())
+        self.clean_metric = float(self._measure(clean_logits).mean())
+        self.corrupted_metric = float(self._measure(corrupted_logits).mean())
+        for run, value in (("clean", self.clean_metric), ("corrupted", self.corrupted_metric)):
+            if not np.isfinite(value):
+                raise InputError(
+                    f"The metric's mean over the {run} prompts is {value}, so faithfulness cannot be normalised "
+                    "against it. Make the metric finite on every prompt."
+                )
         if abs(self.clean_metric - self.corrupted_metric) < 1e-6:
             raise InputError(
                 f"The metric is {self.clean_metric:.4g} on the clean and on the corrupted prompts, so faithfulness "
@@ -119,18 +125,25 @@ class CircuitTask:
             self.contrasts[list(indices)].to(device),
         )
 
-    def _ids(self, prompt: str | Sequence[int]) -> torch.Tensor:
+    def _ids(self, prompt: str | Sequence[int], where: str) -> torch.Tensor:
         if isinstance(prompt, str):
             return torch.tensor([t.id for t in tokenize(self.handle, prompt)])
-        ids = list(prompt)
         vocab = self.handle.model.get_input_embeddings().num_embeddings
-        if not ids or not all(isinstance(i, (int, np.integer)) and 0 <= i < vocab for i in ids):
-            raise InputError(f"A prompt is a text or a non-empty list of token ids in 0..{vocab - 1}; got {prompt!r}.")
+        if not isinstance(prompt, Sequence) and not hasattr(prompt, "shape"):
+            raise InputError(
+                f"{where} is {type(prompt).__name__} {prompt!r:.40}; each prompt is a text or a list of token ids "
+                f"in 0..{vocab - 1}."
+            )
+        ids = token_id_list(prompt, vocab, self.handle.name, where)
         if len(ids) > self.handle.max_tokens:
             raise InputError(
                 f"A prompt has {len(ids)} tokens; {self.handle.name} reads at most {self.handle.max_tokens}."
             )
         return torch.tensor([int(i) for i in ids])
+
+    def _measure(self, logits: torch.Tensor) -> torch.Tensor:
+        """The metric of each pair ``[n_pairs]``, checked to keep one number per pair."""
+        return checked_metric(lambda rows: self.metric(rows, self.answers, self.contrasts), logits, "metric")
 
     def _pieces(self, ids: torch.Tensor) -> list[str]:
         return [self.decode(i) for i in ids.tolist()]
@@ -142,7 +155,7 @@ class CircuitTask:
 
     def _tokens(self, given: Sequence[str | int] | None, name: str, logits: torch.Tensor) -> torch.Tensor:
         if given is not None:
-            return torch.tensor([single_token_id(self.handle, token, name) for token in given])
+            return torch.tensor([single_token_id(self.handle, token, f"{name}[{i}]") for i, token in enumerate(given)])
         return logits.argmax(-1)
 
 

@@ -37,9 +37,11 @@ list of what is computed. The names follow TransformerLens' ``head_detector``
 
 from __future__ import annotations
 
+import hashlib
 import math
 import numbers
 import re
+import warnings
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from types import MappingProxyType
@@ -526,7 +528,7 @@ def head_scores(
             )
             for k, score in enumerate(registered):
                 total[layer, :, k] += _as_head_vector(score, score.compute(pattern, sequence), handle.n_heads)
-    return HeadScores(
+    scores = HeadScores(
         names=tuple(s.name for s in registered),
         values=total / len(sequences),
         units=tuple(s.unit for s in registered),
@@ -535,6 +537,8 @@ def head_scores(
         segment_length=length,
         seed=seed,
     )
+    _warn_nan_scores(scores)
+    return scores
 
 
 def _as_head_vector(score: HeadScore, result: Any, n_heads: int) -> np.ndarray:
@@ -581,13 +585,19 @@ def head_roles(
         thresholds: per role (``"previous-token"``, or its score name ``"previous_token"``),
             a threshold that replaces the default; ``None`` turns the role off.
     """
+    limits = _thresholds(thresholds)  # a bad threshold is refused before any scoring
     if isinstance(handle_or_scores, HeadScores):
         if score_options:
             raise InputError(f"Options {sorted(score_options)} only apply when head_roles is given a model handle.")
         scores = handle_or_scores
+        _warn_nan_scores(scores)
     else:
-        scores = head_scores(handle_or_scores, **score_options)
-    limits = _thresholds(thresholds)
+        scores = head_scores(handle_or_scores, **score_options)  # warns of NaN scores itself
+    return _roles(scores, limits)
+
+
+def _roles(scores: HeadScores, limits: dict[str, float]) -> list[HeadRole]:
+    """The role of every head that earns one, by the roles' priority (see :func:`head_roles`)."""
     by_role = {s.role: s for s in HEAD_SCORES.values() if s.role}
     candidates = sorted(
         (by_role[role] for role in limits if by_role[role].name in scores.names),
@@ -605,28 +615,97 @@ def head_roles(
 
 
 def cached_head_roles(handle: ModelHandle) -> list[HeadRole]:
-    """:func:`head_roles` of ``handle`` with the default options, scored once per set of weights.
+    """:func:`head_roles` of ``handle`` with the default options, scored once per set of weights and of
+    registered scores.
 
-    The scores are kept in memory for the session and on disk under ``cache_dir()/head_scores``,
-    keyed by :meth:`ModelHandle.fingerprint` and the registered scores, so the first
-    AttentionExplorer of a new session does not wait for them.
+    The roles are kept in memory for the session (``handle.memo["head_roles"]``, by registered scores) and the
+    scores on disk under ``cache_dir()/head_scores``, keyed by :meth:`ModelHandle.fingerprint` and the
+    registered scores' names and code, so the first AttentionExplorer of a new session does not wait for them.
+    A score registered (or replaced, or unregistered) later is in the next call's roles.
     """
-    if "head_roles" not in handle.memo:
+    memo = handle.memo.setdefault("head_roles", {})
+    registry = tuple(HEAD_SCORES.values())  # frozen HeadScores: name, function, role, threshold, priority
+    if registry not in memo:
         names = tuple(HEAD_SCORES)
-        path = result_path("head_scores", [HEAD_SCORES_FORMAT, handle.fingerprint(), names])
+        path = result_path("head_scores", [HEAD_SCORES_FORMAT, handle.fingerprint(), _registry_digest()])
         scores = None
         if path.exists():
             try:
                 with np.load(path) as saved:
                     scores = HeadScores(names=names, values=saved["values"], model=handle.name)
                 mark_used(path)
+                _warn_nan_scores(scores)  # scored in an earlier session, which warned there
             except (OSError, ValueError, KeyError, InputError):
                 scores = None  # an unreadable cache file is recomputed
         if scores is None:
             scores = head_scores(handle)
             store(path, lambda partial: np.savez(partial, values=scores.values))
-        handle.memo["head_roles"] = head_roles(scores)
-    return handle.memo["head_roles"]
+        memo[registry] = _roles(scores, _thresholds(None))
+    return memo[registry]
+
+
+def _registry_digest() -> list[list[str]]:
+    """``[name, digest of its function's code]`` of every registered score: the disk key of their values, so a
+    plug-in registered, replaced by other code or removed in a later session is not read from an old file."""
+    return [[name, _code_digest(score.compute)] for name, score in HEAD_SCORES.items()]
+
+
+def _code_digest(fn: Any) -> str:
+    """What a score function computes, as far as its code, constants, defaults and closure say; the same across
+    sessions (no object addresses)."""
+    digest = hashlib.sha256()
+
+    def add_code(code: Any) -> None:
+        digest.update(code.co_code)
+        digest.update(repr(code.co_names).encode())
+        for const in code.co_consts:
+            if hasattr(const, "co_code"):
+                add_code(const)
+            else:
+                digest.update(_stable_repr(const).encode())
+
+    function = getattr(fn, "__func__", fn)
+    code = getattr(function, "__code__", None)
+    digest.update(
+        f"{getattr(function, '__module__', '')}.{getattr(function, '__qualname__', type(fn).__qualname__)}".encode()
+    )
+    if code is not None:
+        add_code(code)
+        digest.update(_stable_repr(getattr(function, "__defaults__", None)).encode())
+        for cell in getattr(function, "__closure__", None) or ():
+            try:
+                digest.update(_stable_repr(cell.cell_contents).encode())
+            except ValueError:  # an empty cell
+                pass
+    return digest.hexdigest()[:16]
+
+
+def _stable_repr(value: Any) -> str:
+    """``repr`` of plain values; the type alone for objects whose repr may hold an address."""
+    if value is None or isinstance(value, (bool, int, float, complex, str, bytes)):
+        return repr(value)
+    if isinstance(value, (tuple, list, frozenset)):
+        return f"{type(value).__name__}({', '.join(_stable_repr(v) for v in value)})"
+    return f"<{type(value).__module__}.{type(value).__qualname__}>"
+
+
+def _warn_nan_scores(scores: HeadScores) -> None:
+    """One warning per score that is NaN for some heads: a NaN is below every threshold, so those heads get no role
+    from it without a word."""
+    roles = {s.name: s.role for s in HEAD_SCORES.values() if s.role}
+    for k, name in enumerate(scores.names):
+        missing = np.argwhere(np.isnan(scores.values[..., k]))
+        if len(missing) == 0:
+            continue
+        heads = ", ".join(f"L{layer}H{head}" for layer, head in missing[:6])
+        more = "" if len(missing) <= 6 else f" and {len(missing) - 6} more"
+        role = f"; they get no {roles[name]!r} role from it" if name in roles else ""
+        warnings.warn(
+            f"Head score {name!r} is NaN for {len(missing)} of {scores.n_layers * scores.n_heads} heads "
+            f"({heads}{more}){role}. Check its function for 0/0 (e.g. a mean over no queries).",
+            UserWarning,
+            stacklevel=3,
+        )
 
 
 def _thresholds(overrides: Mapping[str, float | None] | None) -> dict[str, float]:

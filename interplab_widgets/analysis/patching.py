@@ -14,6 +14,8 @@ grid to first order from one forward and one backward pass per prompt.
 
 from __future__ import annotations
 
+import numbers
+import warnings
 from collections.abc import Callable, Iterator, Sequence
 from contextlib import closing, contextmanager
 from dataclasses import dataclass
@@ -22,7 +24,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 import torch
 
-from ..capture.runner import last_token_logits, tokenize
+from ..capture.runner import encode, last_token_logits, tokenize
 from ..errors import InputError
 from ..models.adapters import get_submodule
 from ..progress import steps
@@ -165,7 +167,14 @@ class PatchingPair:
                 f"logit({self.decode(answer_id)!r}) − logit({self.decode(contrast_id)!r}) at the last token",
             )
         self.metric = metric
-        self.clean_metric, self.corrupted_metric = (float(v) for v in metric(logits))
+        self.clean_metric, self.corrupted_metric = (float(v) for v in self._measure(logits))
+        for run, value in zip(RUNS, (self.clean_metric, self.corrupted_metric)):
+            if not np.isfinite(value):
+                raise InputError(
+                    f"The metric is {value} on the {run} prompt, so no effect can be normalised against it. "
+                    "Make the metric finite on both prompts (e.g. log-probabilities rather than the log of a "
+                    "difference that can be negative)."
+                )
         if abs(self.clean_metric - self.corrupted_metric) < 1e-6:
             raise InputError(
                 f"The metric is {self.clean_metric:.4g} on both prompts, so effects cannot be normalised. "
@@ -280,7 +289,7 @@ class PatchingPair:
         batch_size = min(batch_size, rows_within(self.handle, self.n_tokens, max_bytes, grad=False))
         # closing(): a metric that raises must not leave the generator, and its hooks, suspended.
         with closing(self._patched_logits(component, cells, source, target, positions, batch_size, progress)) as runs:
-            metrics = [self.metric(logits) for logits in runs]
+            metrics = [self._measure(logits).detach() for logits in runs]
         return torch.cat(metrics).double().numpy() if metrics else np.empty(0)
 
     def patched_predictions(
@@ -328,6 +337,10 @@ class PatchingPair:
         return differing_positions(self.ids[0].tolist(), self.ids[1].tolist())
 
     # -- internals ---------------------------------------------------------------------
+
+    def _measure(self, logits: torch.Tensor) -> torch.Tensor:
+        """The metric of each row of ``logits`` ``[batch, vocab]``, checked to be ``[batch]``."""
+        return checked_metric(self.metric, logits, "metric")
 
     def _token_id(self, token: str | int | None, name: str, logits: torch.Tensor) -> int:
         return int(logits.argmax()) if token is None else single_token_id(self.handle, token, name)
@@ -465,7 +478,7 @@ class PatchingPair:
             try:
                 with torch.enable_grad(), _hooks(self.handle, component, {layer: keep(layer) for layer in layers}):
                     logits = self.last_logits(self.ids[target_row : target_row + 1])
-                    metric = self.metric(logits).sum()
+                    metric = self._measure(logits).sum()
                     ordered = [kept[layer] for layer in layers]
                     grads = torch.autograd.grad(metric, ordered, allow_unused=True)
             finally:
@@ -486,6 +499,7 @@ class PatchingPair:
         values: np.ndarray,
     ) -> PatchingResult:
         values = np.asarray(values, dtype=np.float64).reshape(len(layers), len(columns))
+        _warn_nan_cells(values, layers, columns, "head" if component == "head" else "position", method)
         return PatchingResult(
             component=component,
             direction=direction,
@@ -651,6 +665,44 @@ def check_prompts_grid(
     )
 
 
+def checked_metric(metric: Callable[[torch.Tensor], Any], logits: torch.Tensor, name: str) -> torch.Tensor:
+    """``metric(logits)``, which must be one number per row ``[batch]``: a metric that reduces the batch (a
+    ``.mean()``, a float) would pass its value to every patched cell at once, or fail later inside the batching."""
+    value = metric(logits)
+    rows = len(logits)
+    if torch.is_tensor(value) and value.shape == (rows,):
+        return value
+    got = (
+        f"a tensor of shape {tuple(value.shape)}"
+        if torch.is_tensor(value)
+        else f"an array of shape {np.shape(value)}"
+        if isinstance(value, np.ndarray)
+        else f"{type(value).__name__} {value!r:.40}"
+    )
+    raise InputError(
+        f"The {name} must return one number per row of the logits it gets, a tensor of shape [batch] = ({rows},); "
+        f"it returned {got}. Keep the batch dimension: e.g. lambda logits: logits[:, answer] - logits[:, contrast] "
+        "(no .mean(), .sum() or .item())."
+    )
+
+
+def _warn_nan_cells(
+    values: np.ndarray, layers: Sequence[int], columns: Sequence[int], column: str, method: str
+) -> None:
+    """One warning for a grid with NaN cells: how many, and the first few, so a NaN heatmap is not a silent blank."""
+    missing = np.argwhere(np.isnan(values))
+    if len(missing) == 0:
+        return
+    cells = ", ".join(f"(layer {layers[i]}, {column} {columns[j]})" for i, j in missing[:5])
+    more = "" if len(missing) <= 5 else f" and {len(missing) - 5} more"
+    warnings.warn(
+        f"The metric is NaN in {len(missing)} of {values.size} patched cells ({method}): {cells}{more}. Those "
+        "cells show no effect. Check the metric for log(0), 0/0 or inf − inf on patched logits.",
+        UserWarning,
+        stacklevel=3,
+    )
+
+
 def differing_positions(clean_ids: Sequence[int], corrupted_ids: Sequence[int]) -> list[int]:
     """Positions where two equal-length token lists differ."""
     return [i for i, (a, b) in enumerate(zip(clean_ids, corrupted_ids)) if a != b]
@@ -658,9 +710,14 @@ def differing_positions(clean_ids: Sequence[int], corrupted_ids: Sequence[int]) 
 
 def single_token_id(handle: ModelHandle, token: str | int, name: str) -> int:
     """The id of ``token``, which must be one token (a metric reads one logit), or a clear error."""
-    if isinstance(token, int):
-        return token
-    ids = handle.tokenizer(token, add_special_tokens=False)["input_ids"]
+    if isinstance(token, numbers.Integral) and not isinstance(token, bool):
+        vocab = handle.model.get_input_embeddings().num_embeddings
+        if not 0 <= int(token) < vocab:
+            raise InputError(f"{name}={token} is not a token id of {handle.name}: ids are 0..{vocab - 1}.")
+        return int(token)
+    if not isinstance(token, str):
+        raise InputError(f"{name} must be a token (a str such as ' Paris') or a token id; got {type(token).__name__}.")
+    ids = encode(handle, token, name, add_special_tokens=False)["input_ids"]
     if len(ids) != 1:
         pieces = [handle.tokenizer.decode([i]) for i in ids]
         raise InputError(

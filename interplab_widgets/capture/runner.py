@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 import inspect
+import math
+import numbers
+import re
 from collections.abc import Iterator, Sequence
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import torch
 
@@ -16,6 +19,32 @@ if TYPE_CHECKING:
     from ..models.handle import ModelHandle
 
 
+def encode(handle: ModelHandle, text: str, what: str = "text", **options: Any) -> Any:
+    """``handle.tokenizer(text, **options)``, or one :class:`InputError` that says what to change: the one
+    place our texts (prompts, targets, foils, check tokens) meet the tokenizer."""
+    if not isinstance(text, str):
+        raise InputError(f"{what} must be a str, got {type(text).__name__}.")
+    surrogate = _SURROGATE.search(text)
+    if surrogate is not None:
+        index = surrogate.start()
+        raise InputError(
+            f"{what} has an unpaired surrogate {text[index]!r} at index {index} (half of a character, e.g. from "
+            "a bad decode or a JSON escape), which no tokenizer can encode. Replace it, e.g. "
+            "text.encode('utf-8', 'replace').decode('utf-8')."
+        )
+    try:
+        return handle.tokenizer(text, **options)
+    except Exception as error:  # tokenizers raises bare Exceptions, e.g. a word-level vocabulary without [UNK]
+        raise InputError(f"The tokenizer of {handle.name} could not read {what} {_excerpt(text)}: {error}") from error
+
+
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _excerpt(text: str, limit: int = 60) -> str:
+    return repr(text if len(text) <= limit else text[: limit - 1] + "…")
+
+
 def tokenize(handle: ModelHandle, text: str, *, truncate: bool = False) -> list[Token]:
     """Tokens of ``text`` with display strings and character offsets; checks the length limit."""
     if not isinstance(text, str):
@@ -24,16 +53,14 @@ def tokenize(handle: ModelHandle, text: str, *, truncate: bool = False) -> list[
         raise InputError("text is empty: give the model at least one word to read.")
     limit = handle.max_tokens
     tokenizer = handle.tokenizer
-    try:
-        encoding = tokenizer(
-            text,
-            return_offsets_mapping=True,
-            truncation=truncate,
-            max_length=limit if truncate else None,
-            verbose=False,
-        )
-    except Exception as error:  # tokenizers raises bare Exceptions, e.g. a word-level vocabulary without [UNK]
-        raise InputError(f"The tokenizer of {handle.name} could not read this text: {error}") from error
+    encoding = encode(
+        handle,
+        text,
+        return_offsets_mapping=True,
+        truncation=truncate,
+        max_length=limit if truncate else None,
+        verbose=False,
+    )
     ids = list(encoding["input_ids"])
     if len(ids) > limit:
         raise InputError(
@@ -110,12 +137,8 @@ def run(handle: ModelHandle, text: str, *, truncate: bool = False) -> Trace:
 
 def run_ids(handle: ModelHandle, token_ids: Sequence[int]) -> Trace:
     """Trace a sequence of token ids (e.g. random tokens for head scores); its text is their decoding."""
-    ids = [int(i) for i in token_ids]
-    if not ids:
-        raise InputError("token_ids is empty: give at least one token id.")
     vocab = handle.model.get_input_embeddings().num_embeddings
-    if not all(0 <= i < vocab for i in ids):
-        raise InputError(f"token ids must be in 0..{vocab - 1} for {handle.name}.")
+    ids = token_id_list(token_ids, vocab, handle.name)
     if len(ids) > handle.max_tokens:
         raise InputError(f"{len(ids)} token ids; {handle.name} reads at most {handle.max_tokens}.")
     tokens, start = [], 0
@@ -126,6 +149,40 @@ def run_ids(handle: ModelHandle, token_ids: Sequence[int]) -> Trace:
     tensor = torch.tensor([ids])
     residuals = forward_residuals(handle, tensor, torch.ones_like(tensor))
     return Trace(handle, "".join(token.text for token in tokens), tokens, residuals)
+
+
+def token_id_list(token_ids: Any, vocab: int, model: str, name: str = "token_ids") -> list[int]:
+    """``token_ids`` as a list of ints in ``0..vocab - 1``, or an :class:`InputError` naming the first bad one.
+
+    Takes a list, a 1-D tensor or array of integers; whole floats (``3.0``, e.g. from a float array) are
+    taken, other floats are refused rather than truncated."""
+    if isinstance(token_ids, (str, bytes)):
+        raise InputError(f"{name} must be a list of integer token ids, not a {type(token_ids).__name__}.")
+    shape = getattr(token_ids, "shape", None)
+    if shape is not None and len(shape) != 1:
+        hint = f" (one sequence: pass {name}[0])" if len(shape) == 2 and shape[0] == 1 else ""
+        raise InputError(f"{name} must be one sequence, a 1-D list of ids; got shape {tuple(shape)}{hint}.")
+    if torch.is_tensor(token_ids):
+        token_ids = token_ids.tolist()
+    try:
+        values = list(token_ids)
+    except TypeError:
+        raise InputError(f"{name} must be a list of integer token ids, got {type(token_ids).__name__}.") from None
+    if not values:
+        raise InputError(f"{name} is empty: give at least one token id.")
+    ids = []
+    for index, value in enumerate(values):
+        if hasattr(value, "item") and getattr(value, "ndim", None) == 0:
+            value = value.item()  # a numpy or torch scalar
+        whole_float = isinstance(value, numbers.Real) and math.isfinite(value) and value == int(value)
+        if isinstance(value, bool) or not (isinstance(value, numbers.Integral) or whole_float):
+            what = "a list" if isinstance(value, (list, tuple)) else f"{value!r} ({type(value).__name__})"
+            more = "; for a batch, one sequence at a time" if isinstance(value, (list, tuple)) else ""
+            raise InputError(f"{name}[{index}] is {what}; token ids are whole numbers in 0..{vocab - 1}{more}.")
+        ids.append(int(value))
+        if not 0 <= ids[-1] < vocab:
+            raise InputError(f"{name}[{index}] is {ids[-1]}; token ids must be in 0..{vocab - 1} for {model}.")
+    return ids
 
 
 def run_many(

@@ -7,13 +7,13 @@ or falls against the original (directional), or two tokens stay balanced (bias p
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import torch
 
-from ..capture.runner import tokenize
+from ..capture.runner import encode, tokenize
 from ..errors import InputError
 
 CHECKS = ("top_in", "top_not_in", "same_top", "prob_rises", "prob_falls", "balanced")
@@ -119,11 +119,31 @@ def next_tokens(
 
 
 def token_id(handle: Any, token: str) -> int:
-    ids = handle.tokenizer(token, add_special_tokens=False)["input_ids"]
+    """The id of a check's token, which must be one token of ``handle``'s tokenizer."""
+    ids = encode(handle, token, "the check token", add_special_tokens=False)["input_ids"]
     if len(ids) != 1:
         pieces = [handle.tokenizer.decode([i]) for i in ids]
         raise InputError(f"{token!r} is {len(ids)} tokens {pieces} for {handle.name}; checks need single tokens.")
     return ids[0]
+
+
+def checked_cases(cases: Any) -> list[Case]:
+    """``cases`` as a list of :class:`Case`, or one :class:`InputError` naming the first item that is not one."""
+    if isinstance(cases, (str, Case)) or not isinstance(cases, Iterable):
+        raise InputError(f"cases must be a list of Case objects; got {type(cases).__name__} {cases!r:.60}.")
+    cases = list(cases)
+    for index, case in enumerate(cases):
+        if not isinstance(case, Case):
+            hint = (
+                " Suite names and Case objects cannot be mixed: load_suite(names) + [your cases] gives one list."
+                if isinstance(case, str)
+                else ""
+            )
+            raise InputError(
+                f"cases[{index}] is {type(case).__name__} {case!r:.60}, not a Case: build it as "
+                f"Case(prompt, check, tokens=...), with check one of {', '.join(CHECKS)}.{hint}"
+            )
+    return cases
 
 
 def run_cases(model: Any, cases: Sequence[Case], *, batch_size: int = 16, progress: bool = True) -> list[CaseResult]:
@@ -131,6 +151,7 @@ def run_cases(model: Any, cases: Sequence[Case], *, batch_size: int = 16, progre
     from ..models import load_model
 
     handle = load_model(model)
+    cases = checked_cases(cases)
     if not handle.is_causal:
         raise InputError(f"{handle.name} is an encoder; these checks are on next-token predictions of a causal LM.")
     ids = {token: token_id(handle, token) for case in cases for token in case.tokens}

@@ -201,6 +201,12 @@ def perturb(
             result = PERTURBATIONS[kind](text, rng, model=model)
             if result is None:
                 break
+            if not isinstance(result, Perturbation):
+                raise InputError(
+                    f"The perturbation {kind!r} returned {type(result).__name__} {result!r:.60}; a perturbation "
+                    "returns a Perturbation(kind, original, text, changes) or None when it does not apply "
+                    "(e.g. Perturbation(kind, text, new_text, (Change(start, end, old, new),)))."
+                )
             if result.text not in seen:
                 seen.add(result.text)
                 results.append(result)

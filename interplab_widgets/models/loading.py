@@ -51,6 +51,7 @@ def load_model(
     """
     torch_dtype = _parse_dtype(dtype)
     _check_device(device)
+    _check_tokenizer(tokenizer)
     if isinstance(source, ModelHandle):
         _move(source.model, device, torch_dtype)
         return source
@@ -97,12 +98,20 @@ def _load_by_name(
         )
     from transformers import AutoConfig, AutoModel, AutoModelForCausalLM, AutoTokenizer
 
+    is_folder = entry is None and os.path.isdir(path)
+    if is_folder:
+        _check_folder(source, path)
     try:
         config = AutoConfig.from_pretrained(path, trust_remote_code=trust_remote_code)
     except OSError as error:
         if entry is not None:
             raise missing_package_error(entry, error) from error
         raise InputError(f"Could not load {source!r}: {error}") from error
+    except ValueError as error:  # a config.json without a model_type transformers knows
+        raise InputError(
+            f"Could not load {source!r}: its config.json does not name a model type transformers knows ({error}). "
+            "Point load_model at the folder save_pretrained wrote, or pass a loaded model."
+        ) from error
     adapter = adapter_for(config)
     auto_class = AutoModelForCausalLM if adapter.is_causal else AutoModel
     kwargs: dict[str, Any] = {"trust_remote_code": trust_remote_code}
@@ -112,8 +121,21 @@ def _load_by_name(
         kwargs["attn_implementation"] = attn_implementation
     if device == "auto":
         kwargs["device_map"] = "auto"
-    model = auto_class.from_pretrained(path, **kwargs)
-    tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    try:
+        model = auto_class.from_pretrained(path, **kwargs)
+    except OSError as error:  # a folder or hub repository with a config but no (readable) weights
+        raise InputError(
+            f"Could not load the weights of {source!r}: {error} "
+            "A model folder holds config.json and model.safetensors (or pytorch_model.bin), as save_pretrained "
+            "writes them."
+        ) from error
+    try:
+        tokenizer = AutoTokenizer.from_pretrained(path, trust_remote_code=trust_remote_code)
+    except (OSError, ValueError) as error:
+        raise InputError(
+            f"Could not load the tokenizer of {source!r}: {error} Save it into the same folder "
+            "(tokenizer.save_pretrained(folder)), or load the model yourself and pass load_model(model, tokenizer=...)."
+        ) from error
     if device != "auto":
         _move(model, device, None)
     return _handle(model, tokenizer, source)
@@ -134,6 +156,57 @@ def _wrap_loaded(model: Any, tokenizer: Any, device: Any, dtype: torch.dtype | N
             ) from error
     _move(model, device, dtype)
     return _handle(model, tokenizer, name)
+
+
+_TOKENIZER_FILES = ("tokenizer.json", "tokenizer_config.json", "tokenizer.model", "vocab.txt", "vocab.json")
+_WEIGHT_FILES = ("*.safetensors", "*.bin", "*.pt", "*.pth", "*.gguf", "*.h5", "*.msgpack", "*.index.json")
+
+
+def _check_folder(source: str, path: str) -> None:
+    """A local folder must hold a model as ``save_pretrained`` writes it: say what is missing, before transformers
+    does so in its own words (a ValueError about ``model_type`` for an empty folder, an OSError for no weights)."""
+    from pathlib import Path
+
+    folder = Path(path)
+    where = f"{source!r}" + ("" if os.path.isabs(source) else f" ({folder.resolve()})")
+    if not (folder / "config.json").is_file():
+        raise InputError(
+            f"The folder {where} holds no model: there is no config.json in it. Give load_model a folder written "
+            "by model.save_pretrained(folder) and tokenizer.save_pretrained(folder), an embedded name "
+            f"({', '.join(map(repr, EMBEDDED_MODELS))}), a hub id such as 'openai-community/gpt2', or a loaded model."
+        )
+    if not any(any(folder.glob(pattern)) for pattern in _WEIGHT_FILES):
+        raise InputError(
+            f"The folder {where} has a config.json but no weights (model.safetensors or pytorch_model.bin). "
+            "Save them there with model.save_pretrained(folder), or pass the loaded model to load_model."
+        )
+    if not any((folder / name).is_file() for name in _TOKENIZER_FILES):
+        raise InputError(
+            f"The folder {where} has a model but no tokenizer (tokenizer.json or tokenizer_config.json). Save it "
+            "there with tokenizer.save_pretrained(folder), or load the model yourself and pass "
+            "load_model(model, tokenizer=...)."
+        )
+
+
+def _check_tokenizer(tokenizer: Any) -> None:
+    """``tokenizer=`` must be a Hugging Face tokenizer; say so before anything asks it whether it is fast."""
+    if tokenizer is None:
+        return
+    from transformers import PreTrainedTokenizerBase
+
+    if isinstance(tokenizer, PreTrainedTokenizerBase):
+        return
+    from tokenizers import Tokenizer
+
+    if isinstance(tokenizer, Tokenizer):
+        raise InputError(
+            "tokenizer= is a bare tokenizers.Tokenizer; wrap it: "
+            "PreTrainedTokenizerFast(tokenizer_object=tokenizer), then pass that."
+        )
+    raise InputError(
+        f"tokenizer= must be a Hugging Face tokenizer, e.g. AutoTokenizer.from_pretrained(name); "
+        f"got {type(tokenizer).__name__} {tokenizer!r:.60}."
+    )
 
 
 def _handle(model: Any, tokenizer: Any, name: str) -> ModelHandle:

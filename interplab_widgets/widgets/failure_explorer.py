@@ -64,9 +64,11 @@ class FailureExplorer(SvgExport, StaticExport, LiveWidget):
         self._esm = static_asset("failure_explorer.js").read_text()
         self._css = static_asset("failure_explorer.css").read_text()
         self.handle: ModelHandle = load_model(model, tokenizer=tokenizer)
-        if isinstance(cases, str) or (cases and all(isinstance(c, str) for c in cases)):
+        names = isinstance(cases, (list, tuple)) and cases and all(isinstance(c, str) for c in cases)
+        if isinstance(cases, str) or names:
             cases = load_suite(cases if isinstance(cases, str) else list(cases), model=self.handle)
-        self.results: list[CaseResult] = run_cases(self.handle, list(cases), batch_size=batch_size)
+        # run_cases names the first item that is not a Case (FailureExplorer([None]) -> "cases[0] is NoneType").
+        self.results: list[CaseResult] = run_cases(self.handle, cases, batch_size=batch_size)
         self._side_by_sides: dict[int, dict[str, Any]] = {}
         super().__init__(
             selected_case=selected_case,
