@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 import torch
 
+from interplab_widgets import load_model
 from interplab_widgets.analysis.head_roles import (
     HEAD_SCORES,
     ROLE_THRESHOLDS,
@@ -294,6 +295,40 @@ def test_plug_in_priority_decides_between_roles(registry_restored):
     assert head_roles(scores)[3].role == "sink"  # sink is 40
     register_head_score("also_sink", role="resting", threshold=0.5, priority=39)(HEAD_SCORES["sink"].compute)
     assert head_roles(scores)[3].role == "resting"
+
+
+def test_a_score_registered_after_the_first_roles_is_in_the_next_ones(registry_restored, tmp_path, monkeypatch):
+    """cached_head_roles (what AttentionExplorer labels heads with) is keyed on the registered scores, in memory
+    and on disk: a plug-in registered after the first view is used by the next one, and one replaced by other
+    code under the same name is not read from the old file."""
+    module = sys.modules["interplab_widgets.analysis.head_roles"]
+    monkeypatch.setenv("INTERPLAB_CACHE", str(tmp_path))
+    scored = []
+    real = module.head_scores
+    monkeypatch.setattr(module, "head_scores", lambda handle: scored.append(tuple(HEAD_SCORES)) or real(handle))
+    toy = load_model("toy-induction", fresh=True)  # a handle, and a memo, of its own
+    every_head = {(layer, head) for layer in range(toy.n_layers) for head in range(toy.n_heads)}
+    before = module.cached_head_roles(toy)
+    assert {r.role for r in before} >= {"induction", "previous-token"} and len(scored) == 1
+
+    @register_head_score("everywhere_score", role="everywhere", threshold=0.5, priority=0)
+    def ones(pattern, sequence):
+        return torch.ones(pattern.shape[0])
+
+    assert {(r.layer, r.head) for r in module.cached_head_roles(toy) if r.role == "everywhere"} == every_head
+    assert scored[-1][-1] == "everywhere_score" and len(scored) == 2
+
+    toy.memo.pop("head_roles")  # a new session: nothing in memory, the scores on disk
+    assert {r.role for r in module.cached_head_roles(toy)} == {"everywhere"} and len(scored) == 2
+
+    @register_head_score("everywhere_score", role="everywhere", threshold=0.5, priority=0)
+    def zeros(pattern, sequence):
+        return torch.zeros(pattern.shape[0])
+
+    assert module.cached_head_roles(toy) == before and len(scored) == 3  # new code: scored again, not the old file
+    unregister_head_score("everywhere_score")
+    assert module.cached_head_roles(toy) == before and len(scored) == 3  # read from the first call's file
+    assert len(list((tmp_path / "head_scores").glob("*.npz"))) == 3
 
 
 def test_registration_errors(registry_restored):
