@@ -2,6 +2,11 @@
 
 from __future__ import annotations
 
+import os
+import signal
+import threading
+import time
+
 import ipywidgets
 import numpy as np
 import pytest
@@ -18,7 +23,11 @@ from interplab_widgets import (
 )
 from interplab_widgets.analysis import control_labels, probe_splits, project
 from interplab_widgets.analysis.probes import REGULARISATION
+from interplab_widgets.analysis.projection import prepare
+from interplab_widgets.analysis.projection_child import fit
+from interplab_widgets.analysis.projection_process import ProjectionProcessError, projection_process
 from interplab_widgets.datasets import DATASETS, from_texts
+from interplab_widgets.progress import Cancelled, Job, running
 from interplab_widgets.widgets.wire import from_wire
 
 TEXTS = ["The cat sat on the mat.", "Paris is the capital of France.", "Two plus two is four"]
@@ -276,3 +285,183 @@ def test_syntax_labels_come_from_spacy_words(smollm2):
     assert {"part of speech", "dependency depth"} <= set(explorer._label_sets)
     with pytest.raises(InputError, match="per token"):
         syntax_labels(harvest(smollm2, ["a b c"], layers=[0], unit="sentence", cache=False, progress=False))
+
+
+# -- UMAP and t-SNE in their own process (issue #34) ------------------------------------------------------
+
+
+def _in_thread(target):
+    """Run ``target()`` on a thread; the returned dict gets ``value`` or ``error`` and ``done`` is set."""
+    outcome: dict = {"done": threading.Event()}
+
+    def run():
+        try:
+            outcome["value"] = target()
+        except BaseException as error:
+            outcome["error"] = error
+        finally:
+            outcome["done"].set()
+
+    thread = threading.Thread(target=run, daemon=True)
+    thread.start()
+    outcome["thread"] = thread
+    return outcome
+
+
+def _wait_busy(process):
+    """Until a job is in the child: polled in a generous loop, so a slow first start never fails it."""
+    for _ in range(6000):
+        if process.busy.wait(0.1):
+            return
+    raise AssertionError("the projection process never received its job")
+
+
+def _gone(pid):
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    return False
+
+
+@pytest.fixture(scope="module")
+def features(negation):
+    """200 real sentence vectors (SmolLM2 layer 16, negation set)."""
+    return negation[1].layer(16)[:200]
+
+
+@pytest.mark.parametrize("method", ["umap", "tsne"])
+def test_umap_and_tsne_run_in_a_child_process_and_give_what_they_give_in_process(features, method):
+    process = projection_process()
+    points = project(features, method)
+    assert process.alive() and process.pid != os.getpid()
+    reduced, options = prepare(features, method)
+    assert options["random_state"] == 0 and reduced.dtype == np.float32 and reduced.shape == (200, 50)
+    np.testing.assert_array_equal(points, fit(method, reduced, options))  # same seed, same parameters
+
+
+def test_cancelling_a_running_umap_kills_its_process_and_the_next_call_works(features):
+    """A million epochs would run for hours: only the cancel can end this call."""
+    process = projection_process()
+    job = Job()
+
+    def endless():
+        with running(job):
+            return project(features, "umap", n_epochs=1_000_000)
+
+    outcome = _in_thread(endless)
+    _wait_busy(process)
+    pid = process.pid
+    assert process.alive()
+    job.cancel()
+    outcome["thread"].join()
+    assert isinstance(outcome.get("error"), Cancelled)
+    assert not process.alive() and _gone(pid)
+    points = project(features, "umap", n_epochs=50)
+    assert points.shape == (200, 2) and process.alive() and process.pid != pid
+
+
+def test_a_crashed_projection_process_is_one_clear_error_and_the_next_call_works(features):
+    process = projection_process()
+    endless = {"max_iter": 1_000_000, "n_iter_without_progress": 1_000_000, "min_grad_norm": 0.0}
+    outcome = _in_thread(lambda: project(features, "tsne", **endless))
+    _wait_busy(process)
+    pid = process.pid
+    os.kill(pid, signal.SIGKILL)  # what a segfault or the out-of-memory killer does to it
+    outcome["thread"].join()
+    error = outcome.get("error")
+    assert isinstance(error, ProjectionProcessError), error
+    assert "t-SNE process was stopped by signal SIGKILL" in str(error) and "kernel is unaffected" in str(error)
+    assert not process.alive() and _gone(pid)
+    assert project(features, "tsne", max_iter=250).shape == (200, 2) and process.pid != pid
+
+
+def test_the_kernel_thread_keeps_running_while_umap_fits(features):
+    """A thread of this process ticks (1 ms sleeps) while a warm UMAP fits in the child. The detector's
+    control: a numba loop without ``nogil`` on a thread here lets the ticker tick almost never."""
+    import numba
+
+    @numba.njit
+    def logistic(steps):
+        x = 0.5
+        for _ in range(steps):
+            x = 3.9 * x * (1.0 - x)
+        return x
+
+    logistic(10)  # compiled before it is watched
+    project(features, "umap", n_epochs=10)  # the child started and compiled before it is watched
+
+    def ticks_during(call):
+        ticks, stop = [0], threading.Event()
+
+        def tick():
+            while not stop.is_set():
+                time.sleep(0.001)
+                ticks[0] += 1
+
+        outcome = _in_thread(call)
+        ticker = threading.Thread(target=tick, daemon=True)
+        ticker.start()
+        outcome["thread"].join()
+        stop.set()
+        ticker.join()
+        assert "error" not in outcome, outcome.get("error")
+        return ticks[0]
+
+    held = ticks_during(lambda: logistic(300_000_000))
+    free = ticks_during(lambda: project(features, "umap", n_epochs=3000))
+    print(f"\nticks while numba held the GIL: {held}; while UMAP fitted in the child: {free}")
+    assert held <= 5  # the detector works: a held GIL stops the ticker
+    assert free > 50
+
+
+def test_projection_inputs_that_cannot_be_projected_say_what_to_change(smollm2, features):
+    same_end = [f"The {noun} is happy." for noun in TENSE_NOUNS]
+    embeddings = harvest(smollm2, same_end, layers=[0], unit="sentence", pooling="last", cache=False, progress=False)
+    for method in ("pca", "umap", "tsne"):  # t-SNE segfaulted a process on such points (pitfalls.md)
+        with pytest.raises(InputError, match="All 12 points are the same vector"):
+            project(embeddings.layer(0), method)
+    broken = features.copy()
+    broken[3, 7] = np.nan
+    with pytest.raises(InputError, match="NaN or infinite"):
+        project(broken, "umap")
+    with pytest.raises(InputError, match=r"at least 3 points"):
+        project(features[:2], "tsne")
+    with pytest.raises(InputError, match=r"\[n, d\] array"):
+        project(features[0], "pca")
+    with pytest.raises(InputError, match=r"UMAP refused its parameters: .*unexpected keyword argument 'perplexity'"):
+        project(features, "umap", perplexity=5.0)
+    with pytest.raises(InputError, match=r"t-SNE refused its parameters: .*perplexity"):
+        project(features, "tsne", perplexity=-1.0)
+    with pytest.raises(InputError, match="UMAP refused its parameters: min_dist"):
+        project(features, "umap", min_dist=-1.0)
+
+
+def test_the_explorers_cancel_and_a_superseding_request_stop_umap_at_once(smollm2, negation):
+    _, harvested = negation
+    process = projection_process()
+    explorer = ProjectionExplorer(smollm2, harvested, layer=16, projection_params={"n_epochs": 1_000_000})
+    explorer.method = "umap"  # hours of epochs: only a cancel ends it
+    _wait_busy(process)
+    pid = process.pid
+    explorer.cancel()
+    explorer.wait()
+    assert explorer._status["state"] == "cancelled" and explorer.method == "pca"
+    assert not process.alive() and _gone(pid) and (16, "umap") not in explorer.projections
+
+    explorer.method = "umap"
+    _wait_busy(process)
+    pid, superseded = process.pid, explorer._latest
+    explorer.method = "pca"  # cached: answered at once, and the UMAP stops
+    superseded.finished.wait()
+    assert explorer._status["state"] == "done" and explorer._points["method"] == "pca"
+    assert not process.alive() and _gone(pid)
+
+    explorer.projection_params = {"n_epochs": 50}
+    explorer.method = "umap"
+    explorer.wait()
+    assert explorer._error == "" and explorer._points["method"] == "umap" and process.alive()
+    explorer.projection_params = {"n_neighbors": "many"}
+    explorer.selected_layer = 20
+    explorer.wait()
+    assert explorer._error.startswith("UMAP refused its parameters: ")
