@@ -258,3 +258,49 @@ def test_widget_keeps_the_anywidget_model_and_ships_its_code(explorer):
     state = explorer.get_state()
     assert state["_model_name"] == "AnyModel"  # a trait of ours named like this once broke rendering
     assert "as default" in state["_esm"] and ".ilw-attention-explorer" in state["_css"]
+
+
+def test_building_the_view_computes_each_layers_scores_once(smollm2, monkeypatch):
+    """The grid's thumbnails and the first detail (a head's pattern; a long text's rollout row, the threshold
+    lowered to this text) come from one pass of scores per layer, at build and on a new text, not one for each."""
+    from collections import Counter
+    from dataclasses import replace
+
+    from interplab_widgets.capture import attention
+    from interplab_widgets.widgets import attention_modes
+
+    rollout = attention_modes.ATTENTION_MODES["rollout"]
+    monkeypatch.setitem(attention_modes.ATTENTION_MODES, "rollout", replace(rollout, per_token_from=5))
+    monkeypatch.setattr(attention_modes, "ROW_ONLY_FROM", 5)
+    scored = Counter()  # layer -> replays of its attention that compute scores (eager patterns or query chunks)
+    replay = attention._replay
+
+    def counted(handle, layer, residual, implementation, **kwargs):
+        if implementation != "interplab_values":
+            scored[layer] += 1
+        return replay(handle, layer, residual, implementation, **kwargs)
+
+    monkeypatch.setattr(attention, "_replay", counted)
+    text = " ".join([TEXT] * 20)
+    every_layer_once = dict.fromkeys(range(30), 1)
+
+    view = AttentionExplorer(smollm2, text, selected_layer=7, selected_head=2, roles=False)
+    assert scored == every_layer_once
+    np.testing.assert_allclose(shown(view._detail), view.trace.attention(7)[2].numpy(), atol=1e-3)
+
+    scored.clear()
+    view = AttentionExplorer(smollm2, text, mode="rollout", selected_layer=5, roles=False)
+    assert scored == every_layer_once
+    last = view.trace.n_tokens - 1
+    pattern = shown(view._detail)
+    np.testing.assert_allclose(pattern[last], attention_rollout(view.trace, end_layer=5)[last], atol=1e-3)
+    assert np.abs(np.delete(pattern, last, axis=0)).max() == 0
+
+    view.selected_token = 3
+    view.wait()
+    scored.clear()
+    view.text = text + " The dog slept."  # a new trace: its thumbnails and the pinned token's row, one pass
+    view.wait()
+    assert view._error == "" and scored == every_layer_once
+    pattern = shown(view._detail)
+    np.testing.assert_allclose(pattern[3], attention_rollout(view.trace, end_layer=5)[3], atol=1e-3)

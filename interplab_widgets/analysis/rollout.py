@@ -72,34 +72,66 @@ def attention_rollout(
     return rollout.float().numpy()
 
 
+class RolloutRow:
+    """Row ``token`` of :func:`attention_rollout`, composed from the top layer down out of query chunks that the
+    caller feeds in, layer by layer: :meth:`begin_layer`, :meth:`add` for each chunk ``(start, [heads, rows,
+    width])`` of that layer's pattern (in any order; rows at or past :attr:`reached` may be left out), then
+    :meth:`end_layer`. So a pass over a layer's chunks that is made anyway (the grid's thumbnails) serves it too."""
+
+    def __init__(self, n: int, token: int, residual: bool = True, head_fusion: str = "mean") -> None:
+        if not 0 <= token < n:
+            raise ValueError(f"token must be in 0..{n - 1}, got {token}.")
+        self.residual, self.head_fusion = residual, head_fusion
+        self.vector = torch.zeros(n, dtype=torch.float64)
+        self.vector[token] = 1.0
+        self._out: torch.Tensor | None = None
+
+    @property
+    def reached(self) -> int:
+        """The query rows the next layer needs (a causal model's: those up to the token)."""
+        return int(self.vector.nonzero().max()) + 1
+
+    def begin_layer(self) -> None:
+        self._out = torch.zeros_like(self.vector)
+
+    def add(self, start: int, chunk: torch.Tensor) -> None:
+        """Multiply the vector's entries ``start..start + rows`` by those rows of the layer's mixed matrix."""
+        stop, width = start + chunk.shape[1], chunk.shape[2]
+        weights = self.vector[start:stop]
+        if not weights.any():
+            return
+        fused = fuse_heads(chunk, self.head_fusion).double().cpu()  # [rows, width]
+        if self.residual:  # rows of 0.5 * A + 0.5 * I, renormalised
+            weights = 0.5 * weights / (0.5 * fused.sum(-1) + 0.5)
+            self._out[start:stop] += weights
+        else:
+            weights = weights / fused.sum(-1)
+        self._out[:width] += weights @ fused
+
+    def end_layer(self) -> None:
+        self.vector, self._out = self._out, None
+
+    @property
+    def row(self) -> np.ndarray:
+        """``[n]`` float32: the row after the layers composed so far."""
+        return self.vector.float().numpy()
+
+
 def rollout_row(
     trace: Any, token: int, residual: bool = True, head_fusion: str = "mean", start_layer: int = 0,
     end_layer: int | None = None,
 ) -> np.ndarray:  # fmt: skip
     """Row ``token`` of :func:`attention_rollout` (``[n]``): a vector times each layer's matrix from the top
-    layer down, read from the pattern's query chunks (:meth:`Trace.pattern_chunks`), so ``n²`` work per
-    layer instead of ``n³`` and never a whole pattern in memory. Only rows the vector reaches are computed
-    (a causal model's: those up to ``token``). Each layer is a checkpoint and a share of the request's progress."""
+    layer down, read from the pattern's query chunks (:meth:`Trace.pattern_chunks`, through :class:`RolloutRow`),
+    so ``n²`` work per layer instead of ``n³`` and never a whole pattern in memory. Only rows the vector reaches
+    are computed (a causal model's: those up to ``token``). Each layer is a checkpoint and a share of the
+    request's progress."""
     n = trace.n_tokens
-    if not 0 <= token < n:
-        raise ValueError(f"token must be in 0..{n - 1}, got {token}.")
+    composed = RolloutRow(n, token, residual, head_fusion)
     last = trace.n_layers - 1 if end_layer is None else end_layer
-    vector = torch.zeros(n, dtype=torch.float64)
-    vector[token] = 1.0
     for layer in steps(range(last, start_layer - 1, -1), disable=n < 1024, desc="rollout row", leave=False):
-        out = torch.zeros_like(vector)
-        reached = int(vector.nonzero().max()) + 1
-        for start, chunk in trace.pattern_chunks(layer, queries=reached):
-            stop, width = start + chunk.shape[1], chunk.shape[2]
-            weights = vector[start:stop]
-            if not weights.any():
-                continue
-            fused = fuse_heads(chunk, head_fusion).double()  # [rows, width]
-            if residual:  # rows of 0.5 * A + 0.5 * I, renormalised
-                weights = 0.5 * weights / (0.5 * fused.sum(-1) + 0.5)
-                out[start:stop] += weights
-            else:
-                weights = weights / fused.sum(-1)
-            out[:width] += weights @ fused
-        vector = out
-    return vector.float().numpy()
+        composed.begin_layer()
+        for start, chunk in trace.pattern_chunks(layer, queries=composed.reached):
+            composed.add(start, chunk)
+        composed.end_layer()
+    return composed.row

@@ -11,7 +11,7 @@ input, with an eager-style additive mask. The result equals what
 from __future__ import annotations
 
 import math
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING
 
@@ -145,8 +145,65 @@ def _keep_queries_and_keys(module: nn.Module, query, key, value, attention_mask,
     return value.new_zeros(batch, n, heads, head_dim), None
 
 
-SUMMARY_CHUNK_BYTES = 64 * 2**20
-"""Scores of one query chunk, ``heads × rows × n`` float32, stay within this."""
+SUMMARY_CHUNK_BYTES = 8 * 2**20
+"""Scores of one query chunk, ``heads × rows × n`` float32, stay within this: small enough that a chunk's scores
+and its exponentials stay in the CPU's cache between the passes over them (64 MiB chunks went to memory on each)."""
+
+
+@torch.no_grad()
+def score_chunks(
+    handle: ModelHandle,
+    layer: int,
+    residual: torch.Tensor,
+    *,
+    queries: int | range | None = None,
+    heads: Sequence[int] | None = None,
+    chunk_bytes: int = SUMMARY_CHUNK_BYTES,
+) -> Iterator[tuple[int, torch.Tensor]]:
+    """``(start, s)`` for consecutive chunks of query rows of ``layer``'s attention scores before the softmax,
+    ``s`` = ``[heads, rows, width]`` float32, scaled, soft-capped and masked (masked keys hold the float32
+    minimum, so ``exp`` and ``softmax`` give exactly 0 there), from the layer's own queries and keys after
+    rotary and any q/k norm. A causal chunk's ``width`` is its last row + 1: the keys after it are masked anyway.
+    This is the one replay of the layer that :func:`pattern_chunks` and :func:`attention_summary` make."""
+    _register_captures()
+    _captured_scores.clear()
+    _replay(handle, layer, residual, "interplab_scores", mask=False)
+    query, key, scaling, softcap = _captured_scores.pop()
+    q, k = query[0].float() * scaling, key[0].float()  # the scale on the queries: n·d multiplications, not n²
+    n_heads, n = q.shape[0], q.shape[1]
+    groups = n_heads // k.shape[0]
+    if heads is not None:
+        q, k = q[list(heads)], k[[head // groups for head in heads]]
+        groups = 1
+    kt = k.transpose(1, 2).contiguous()  # [kv heads, d, n]: each head group's queries meet their keys in one matmul
+    selected = q.shape[0]
+    if groups > 1:
+        q = q.view(kt.shape[0], groups, n, q.shape[-1])
+    causal = handle.is_causal
+    block = handle.adapter.block_list(handle.model)[layer]
+    window = layer_sliding_window(handle, handle.adapter.attention_module(block))
+    if window is not None and window >= n:
+        window = None
+    rows = max(1, chunk_bytes // (4 * selected * n))
+    span = queries if isinstance(queries, range) else range(n if queries is None else queries)
+    end = min(n, span.stop)
+    lowest = torch.finfo(torch.float32).min
+    for start in range(span.start, end, rows):
+        stop = min(end, start + rows)
+        width = stop if causal else n
+        if groups > 1:
+            chunk = q[:, :, start:stop].reshape(kt.shape[0], groups * (stop - start), q.shape[-1])
+            scores = (chunk @ kt[..., :width]).view(selected, stop - start, width)
+        else:
+            scores = q[:, start:stop] @ kt[..., :width]
+        if softcap is not None:
+            scores = torch.tanh(scores / softcap) * softcap
+        if causal and window is None:  # only the chunk's own square has keys after a query
+            future = torch.ones(stop - start, stop - start, dtype=torch.bool, device=q.device).triu_(1)
+            scores[..., start:stop].masked_fill_(future, lowest)
+        elif causal:
+            scores.masked_fill_(~allowed_keys(start, stop, width, window, q.device), lowest)
+        yield start, scores
 
 
 @torch.no_grad()
@@ -160,62 +217,64 @@ def pattern_chunks(
     chunk_bytes: int = SUMMARY_CHUNK_BYTES,
 ) -> Iterator[tuple[int, torch.Tensor]]:
     """``(start, p)`` for consecutive chunks of query rows of ``layer``'s pattern, ``p`` = ``[heads, rows, width]``
-    float32 (a causal chunk's ``width`` is its last row + 1: the keys after it are masked anyway), computed from
-    the layer's own queries and keys (scores, mask, softmax): the ``[heads, n, n]`` pattern is never held
-    (8192 tokens: 2.4 GB a layer). ``queries``: only the first that many rows, or only this range of rows;
-    ``heads``: only these heads."""
-    _register_captures()
-    _captured_scores.clear()
-    _replay(handle, layer, residual, "interplab_scores", mask=False)
-    query, key, scaling, softcap = _captured_scores.pop()
-    q, k = query[0].float(), key[0].float()
-    if q.shape[0] != k.shape[0]:
-        k = k.repeat_interleave(q.shape[0] // k.shape[0], dim=0)
-    if heads is not None:
-        q, k = q[list(heads)], k[list(heads)]
-    n = q.shape[1]
-    causal = handle.is_causal
-    block = handle.adapter.block_list(handle.model)[layer]
-    window = layer_sliding_window(handle, handle.adapter.attention_module(block))
-    rows = max(1, chunk_bytes // (4 * q.shape[0] * n))
-    span = queries if isinstance(queries, range) else range(n if queries is None else queries)
-    end = min(n, span.stop)
-    for start in range(span.start, end, rows):
-        stop = min(end, start + rows)
-        width = stop if causal else n
-        scores = q[:, start:stop] @ k[:, :width].transpose(1, 2) * scaling
-        if softcap is not None:
-            scores = torch.tanh(scores / softcap) * softcap
-        if causal:
-            scores.masked_fill_(~allowed_keys(start, stop, width, window, q.device), float("-inf"))
+    float32 (a causal chunk's ``width`` is its last row + 1: the keys after it are masked anyway), the softmax of
+    :func:`score_chunks`: the ``[heads, n, n]`` pattern is never held (8192 tokens: 2.4 GB a layer).
+    ``queries``: only the first that many rows, or only this range of rows; ``heads``: only these heads."""
+    for start, scores in score_chunks(handle, layer, residual, queries=queries, heads=heads, chunk_bytes=chunk_bytes):
         yield start, scores.softmax(-1)
+
+
+ChunkVisitor = Callable[[int, torch.Tensor], None]
+"""Called with ``(start, p)``, each query chunk of a layer's pattern as :func:`pattern_chunks` yields it."""
 
 
 @torch.no_grad()
 def attention_summary(
-    handle: ModelHandle, layer: int, residual: torch.Tensor, size: int, *, chunk_bytes: int = SUMMARY_CHUNK_BYTES
+    handle: ModelHandle,
+    layer: int,
+    residual: torch.Tensor,
+    size: int,
+    *,
+    chunk_bytes: int = SUMMARY_CHUNK_BYTES,
+    visit: ChunkVisitor | None = None,
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """Every head's pattern averaged into ``t × t`` blocks, ``[heads, t, t]`` with ``t = min(n, size)`` (the
     numbers of ``downsample`` of the full pattern), and the head statistics ``[heads, 3]`` of
-    ``head_statistics``, from :func:`pattern_chunks`: never the full pattern."""
+    ``head_statistics``, from :func:`score_chunks`: never the full pattern.
+
+    The softmax is never normalised element by element: per row, ``e = exp(s - max)`` and ``z = Σ e`` give the
+    entropy as ``log z - Σ e (s - max) / z`` (no logarithm per weight), and the blocks as ``e``'s rows weighted
+    by ``1 / z`` summed into query bins (one matrix product per chunk), then into key bins once at the end.
+    ``visit``: also hand each chunk's normalised pattern ``(start, p)`` to it, so a view that needs some of this
+    layer's rows (a head's pattern, a rollout row) reads them from this pass instead of computing them again."""
     n = residual.shape[1]
     t = min(n, size)
     bins = torch.arange(n, device=residual.device) * t // n
     key_bins = torch.nn.functional.one_hot(bins, t).float()  # [n, t]
     counts = key_bins.sum(0)
-    blocks = entropy = first = previous = None
-    for start, p in pattern_chunks(handle, layer, residual, chunk_bytes=chunk_bytes):
-        heads, stop, width = p.shape[0], start + p.shape[1], p.shape[2]
-        if blocks is None:
-            blocks = p.new_zeros(heads, t, t)
-            entropy, first, previous = p.new_zeros(heads), p.new_zeros(heads), p.new_zeros(heads)
-        entropy += -torch.special.xlogy(p, p).sum((1, 2))
-        first += p[..., 0].sum(-1)
+    by_query_bin = entropy = first = previous = None
+    for start, scores in score_chunks(handle, layer, residual, chunk_bytes=chunk_bytes):
+        heads, rows, width = scores.shape
+        stop = start + rows
+        if by_query_bin is None:
+            by_query_bin = scores.new_zeros(heads, t, n)  # [heads, query bin, key]
+            entropy, first, previous = (scores.new_zeros(heads, dtype=torch.float64) for _ in range(3))
+        scores -= scores.amax(-1, keepdim=True)
+        e = scores.exp()
+        z = e.sum(-1)  # [heads, rows]
+        entropy += (z.log() - torch.linalg.vecdot(e, scores) / z).sum(-1, dtype=torch.float64)
+        first += (e[..., 0] / z).sum(-1, dtype=torch.float64)
         if max(start, 1) < stop:
-            after_first = torch.arange(max(start, 1), stop, device=p.device)
-            previous += p[:, after_first - start, after_first - 1].sum(-1)
-        by_query_bin = p.new_zeros(heads, t, width).index_add_(1, bins[start:stop], p)
-        blocks += by_query_bin @ key_bins[:width]
+            after_first = torch.arange(max(start, 1), stop, device=e.device)
+            rows_after = after_first - start
+            previous += (e[:, rows_after, after_first - 1] / z[:, rows_after]).sum(-1, dtype=torch.float64)
+        low, high = int(bins[start]), int(bins[stop - 1]) + 1
+        weights = e.new_zeros(heads, high - low, rows)  # row r of the chunk, divided by its z, into its bin
+        weights[:, bins[start:stop] - low, torch.arange(rows, device=e.device)] = 1 / z
+        by_query_bin[:, low:high, :width] += weights @ e
+        if visit is not None:
+            visit(start, e.div_(z[..., None]))
+    blocks = by_query_bin @ key_bins
     blocks /= counts[:, None] * counts[None, :]
     statistics = torch.stack([entropy / n / math.log(2), first / n, previous / max(1, n - 1)], dim=-1)
-    return blocks.cpu(), statistics.cpu()
+    return blocks.cpu(), statistics.float().cpu()

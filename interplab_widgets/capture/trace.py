@@ -12,7 +12,7 @@ import torch
 
 from ..errors import InputError
 from ..progress import steps
-from .attention import attention_summary, pattern_chunks, recompute_attention, recompute_values
+from .attention import ChunkVisitor, attention_summary, pattern_chunks, recompute_attention, recompute_values
 
 if TYPE_CHECKING:
     from ..models.handle import ModelHandle
@@ -138,12 +138,15 @@ class Trace:
         for layer in steps(list(range(self.n_layers) if layers is None else layers), disable=True):
             yield layer, self.attention(layer)
 
-    def attention_summary(self, layer: int, size: int) -> tuple[torch.Tensor, torch.Tensor]:
+    def attention_summary(
+        self, layer: int, size: int, visit: ChunkVisitor | None = None
+    ) -> tuple[torch.Tensor, torch.Tensor]:
         """Every head's pattern at ``layer`` averaged into ``min(n, size)``² blocks ``[heads, t, t]``, and the
         head statistics ``[heads, 3]``, computed in query chunks: on long inputs the full pattern is never held
-        (see :func:`~interplab_widgets.capture.attention.attention_summary`)."""
+        (see :func:`~interplab_widgets.capture.attention.attention_summary`). ``visit(start, p)`` gets each
+        chunk of the pattern too, from the same pass (:meth:`pattern_chunks`' chunks)."""
         self._check_layer(layer)
-        return attention_summary(self.handle, layer, self._residuals[layer], size)
+        return attention_summary(self.handle, layer, self._residuals[layer], size, visit=visit)
 
     def pattern_chunks(
         self, layer: int, queries: int | range | None = None, heads: Sequence[int] | None = None

@@ -22,7 +22,7 @@ from ..capture.trace import Trace, check_index
 from ..errors import InputError
 from ..models import ModelHandle, load_model
 from ..progress import share, steps
-from .attention_modes import ATTENTION_MODES
+from .attention_modes import ATTENTION_MODES, ChunkReader
 from .attention_viewport import DetailMatrix
 from .live import LiveWidget
 from .static_html import StaticExport
@@ -139,7 +139,7 @@ class AttentionExplorer(SvgExport, StaticExport, LiveWidget):
             ]
         # The first trace is computed here, in the user's cell: errors are raised, not shown.
         trace = self._run(text)
-        thumbnails, stats = self._summaries(trace)
+        thumbnails, stats = self._summaries(trace, (selected_layer, selected_head, mode, -1), self._detail_cache)
         self.trace = trace
         self.mode, self.selected_layer, self.selected_head, self.text = mode, selected_layer, selected_head, text
         self._tokens = trace.tokens
@@ -169,10 +169,10 @@ class AttentionExplorer(SvgExport, StaticExport, LiveWidget):
                 return None, self._detail_cache, self._answer(layer, head, mode, shown, token, window)
             with share(0, 2):
                 trace = self._run(text)
-            with share(1, 2):
-                summaries = self._summaries(trace)
             pin = token if token < trace.n_tokens else -1
             cache: OrderedDict[tuple, DetailMatrix] = OrderedDict()
+            with share(1, 2):
+                summaries = self._summaries(trace, (layer, head, mode, pin), cache)
             return (trace, pin, summaries), cache, self._answer(layer, head, mode, trace, pin, [], cache)
 
         def apply(answer: tuple) -> None:
@@ -255,16 +255,45 @@ class AttentionExplorer(SvgExport, StaticExport, LiveWidget):
             trace.attention_cache_bytes = self.attention_cache_bytes
         return trace
 
-    def _summaries(self, trace: Trace) -> tuple[np.ndarray, np.ndarray]:
+    def _summaries(
+        self, trace: Trace, selection: tuple[int, int, str, int] | None = None, cache: OrderedDict | None = None
+    ) -> tuple[np.ndarray, np.ndarray]:
         """Thumbnails ``uint8 [layers, heads, t, t]`` (each head scaled to its own max: the grid compares
-        shapes, not strengths) and head statistics ``[layers, heads, k]``, one layer at a time."""
-        thumbnails, stats = [], []
-        layers = steps(range(trace.n_layers), desc="attention thumbnails", disable=trace.n_tokens < 1024, leave=False)
+        shapes, not strengths) and head statistics ``[layers, heads, k]``, one layer at a time.
+
+        ``selection`` ``(layer, head, mode, token)``: the detail the view shows first. Where its mode reads its
+        matrix from query chunks (``from_chunks``: a head's pattern, a long text's rollout row), the same pass
+        over each layer serves it, and the matrix goes into ``cache``: every layer's scores once, not twice."""
+        reader = self._chunk_reader(trace, selection, cache)
+        first = () if reader is None else reader.layers
+        order = [*first, *sorted(set(range(trace.n_layers)) - set(first))]
+        thumbnails: list = [None] * trace.n_layers
+        stats: list = [None] * trace.n_layers
+        layers = steps(order, desc="attention thumbnails", disable=trace.n_tokens < 1024, leave=False)
         for layer in layers:  # in query chunks: the full [heads, n, n] pattern is never built for the grid
-            blocks, statistics = trace.attention_summary(layer, self.thumbnail_size)
-            thumbnails.append(quantise_unit(blocks.numpy()))
-            stats.append(statistics.numpy())
+            visit = reader.visitor(layer) if layer in first else None
+            blocks, statistics = trace.attention_summary(layer, self.thumbnail_size, visit)
+            if visit is not None:
+                reader.end_layer(layer)
+            thumbnails[layer] = quantise_unit(blocks.numpy())
+            stats[layer] = statistics.numpy()
+        if reader is not None:
+            _cached(cache, self._detail_key(trace, *selection), lambda: DetailMatrix(reader.result()))
         return np.stack(thumbnails), np.stack(stats)
+
+    def _chunk_reader(
+        self, trace: Trace, selection: tuple[int, int, str, int] | None, cache: OrderedDict | None
+    ) -> ChunkReader | None:
+        """The selection's mode's reader of query chunks, if it has one (none for a selection that is not valid:
+        the detail's own request says why)."""
+        if selection is None or cache is None:
+            return None
+        try:
+            key = self._detail_key(trace, *selection)
+        except InputError:
+            return None
+        from_chunks = ATTENTION_MODES[key[0]].from_chunks
+        return None if from_chunks is None else from_chunks(trace, *key[1:])
 
     # -- figures (to_svg) -------------------------------------------------------------------
 

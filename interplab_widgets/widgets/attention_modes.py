@@ -1,7 +1,9 @@
 """Detail-panel modes of AttentionExplorer: what matrix ``[query, key]`` a head selection shows.
 
 A mode is one function; ``register_attention_mode`` makes it a choice in every new view,
-so flow or norm-based attention plug in without changing the view.
+so flow or norm-based attention plug in without changing the view. A mode may also read its
+matrix from the query chunks of the pass over every layer that the grid's thumbnails make
+(``from_chunks``), so a new text's first detail costs no second pass over the layers it needs.
 """
 
 from __future__ import annotations
@@ -10,19 +12,77 @@ from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
+import torch
 
 from ..analysis.flow import attention_flow
 from ..analysis.norm_attention import norm_attention
-from ..analysis.rollout import attention_rollout, rollout_row
+from ..analysis.rollout import RolloutRow, attention_rollout, rollout_row
+from ..capture.attention import ChunkVisitor
 from ..capture.trace import Trace
 from ..errors import InputError
 from .attention_viewport import Rows
 
 
+class ChunkReader:
+    """A mode's matrix read from the query chunks of a pass over the layers that is made anyway (the grid's
+    thumbnails): that pass calls :meth:`visitor` before each layer of :attr:`layers`, in that order, hands the
+    visitor every chunk ``(start, p)`` of the layer's pattern, calls :meth:`end_layer`, and finally
+    :meth:`result`, which equals the mode's ``compute``."""
+
+    layers: tuple[int, ...] = ()
+
+    def visitor(self, layer: int) -> ChunkVisitor:
+        raise NotImplementedError
+
+    def end_layer(self, layer: int) -> None:
+        """Called after the last chunk of ``layer``."""
+
+    def result(self) -> np.ndarray | Rows:
+        raise NotImplementedError
+
+
+class HeadRows(ChunkReader):
+    """One head's pattern ``[n, n]`` (what ``raw`` shows), kept from its layer's chunks."""
+
+    def __init__(self, trace: Trace, layer: int, head: int) -> None:
+        self.layers, self.head = (layer,), head
+        self.rows = torch.zeros(trace.n_tokens, trace.n_tokens)
+
+    def visitor(self, layer: int) -> ChunkVisitor:
+        def keep(start: int, p: torch.Tensor) -> None:
+            self.rows[start : start + p.shape[1], : p.shape[2]] = p[self.head].cpu()
+
+        return keep
+
+    def result(self) -> np.ndarray:
+        return self.rows.numpy()
+
+
+class RolloutOfToken(ChunkReader):
+    """The pinned token's rollout row through layers ``layer..0`` (top down), from the layers' chunks."""
+
+    def __init__(self, trace: Trace, layer: int, token: int) -> None:
+        self.layers = tuple(range(layer, -1, -1))
+        self.position = token if token >= 0 else trace.n_tokens - 1  # as _one_row: the last token when none
+        self.composed = RolloutRow(trace.n_tokens, self.position)
+
+    def visitor(self, layer: int) -> ChunkVisitor:
+        self.composed.begin_layer()
+        return self.composed.add
+
+    def end_layer(self, layer: int) -> None:
+        self.composed.end_layer()
+
+    def result(self) -> Rows:
+        return Rows(np.array([self.position]), self.composed.row[None])
+
+
 @dataclass(frozen=True)
 class AttentionMode:
     """``compute(trace, layer, head, token) -> [n, n]`` (or :class:`Rows` of it); ``per_head`` / ``per_token``
-    say what it depends on (``per_token_from``: the pinned token, from this many tokens on)."""
+    say what it depends on (``per_token_from``: the pinned token, from this many tokens on). ``from_chunks``
+    (same arguments): a :class:`ChunkReader` that gives ``compute``'s answer from the layers' query chunks, or
+    ``None`` where that does not apply."""
 
     name: str
     compute: Callable[[Trace, int, int, int], np.ndarray | Rows]
@@ -30,6 +90,7 @@ class AttentionMode:
     per_token: bool = False
     description: str = ""
     per_token_from: int | None = None
+    from_chunks: Callable[[Trace, int, int, int], ChunkReader | None] | None = None
 
     def depends_on_token(self, n_tokens: int) -> bool:
         return self.per_token or (self.per_token_from is not None and n_tokens >= self.per_token_from)
@@ -59,6 +120,7 @@ register_attention_mode(
         compute=lambda trace, layer, head, token: trace.head_attention(layer, head).numpy(),
         per_head=True,
         description="the head's attention weights",
+        from_chunks=lambda trace, layer, head, token: HeadRows(trace, layer, head),
     )
 )
 
@@ -83,6 +145,9 @@ register_attention_mode(
         per_head=False,
         description="attention rollout through layers 0..layer (heads averaged, residual added)",
         per_token_from=ROW_ONLY_FROM,
+        from_chunks=lambda trace, layer, head, token: (
+            RolloutOfToken(trace, layer, token) if trace.n_tokens >= ROW_ONLY_FROM else None
+        ),
     )
 )
 
