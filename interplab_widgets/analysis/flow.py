@@ -14,13 +14,17 @@ sink, and pairs run in parallel. Same problem, same float64 capacities, no appro
 
 from __future__ import annotations
 
+import subprocess
+import sys
+import time
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any
 
 import numba
 import numpy as np
 
-from ..progress import steps
+from ..progress import checkpoint, steps
 from .rollout import mixed_attention
 
 EPSILON = 1e-12
@@ -53,6 +57,7 @@ def attention_flow(
     if rows.ndim != 1 or (len(rows) and (rows.min() < 0 or rows.max() >= n)):
         raise ValueError(f"positions must be token indices in 0..{n - 1}, got {positions!r}.")
     result = np.zeros((len(rows), n))
+    _compile_elsewhere()
     batches = [np.arange(start, min(n, start + SINKS_PER_BATCH)) for start in range(0, n, SINKS_PER_BATCH)]
     for sinks in steps(batches, disable=True):  # each batch a checkpoint: a long flow shows progress, can stop
         result[:, sinks] = _flow_pairs(capacities, rows.astype(np.int64), sinks)
@@ -63,7 +68,39 @@ SINKS_PER_BATCH = 32
 """Input tokens solved per compiled call (in parallel) between two checkpoints of the request."""
 
 
-@numba.njit(parallel=True, cache=True)
+def _compile_elsewhere() -> None:
+    """Compile the solver in a child process the first time, then load it from numba's cache.
+
+    The compiled solver releases the GIL (``nogil=True``), but compiling it does not: numba's first
+    call held the kernel's main thread for up to 1.2 s at a time over ~20 s. A child process compiles
+    and writes numba's on-disk cache; this process then loads it (longest pause ~30 ms). Waiting on
+    the child is a checkpoint loop, so a cancelled request stops here too. Where the cache cannot be
+    written, this process compiles as before.
+    """
+    if _SOLVER[0].signatures or all(Path(f._cache._cache_file._index_path).exists() for f in _SOLVER):
+        return
+    child = subprocess.Popen(
+        [sys.executable, "-c", "from interplab_widgets.analysis.flow import _warm; _warm()"],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        while child.poll() is None:
+            checkpoint()
+            time.sleep(0.05)
+    finally:
+        if child.poll() is None:
+            child.kill()
+            child.wait()
+
+
+def _warm() -> None:
+    """Compile (or load) the solver on a tiny graph: what the child process of _compile_elsewhere runs."""
+    capacities = np.full((1, 2, 2), 0.5)
+    _flow_pairs(capacities, np.arange(2, dtype=np.int64), np.arange(2, dtype=np.int64))
+
+
+@numba.njit(parallel=True, cache=True, nogil=True)
 def _flow_pairs(capacities: np.ndarray, sources: np.ndarray, sinks: np.ndarray) -> np.ndarray:  # pragma: no cover
     result = np.zeros((len(sources), len(sinks)))
     for pair in numba.prange(len(sources) * len(sinks)):
@@ -72,7 +109,7 @@ def _flow_pairs(capacities: np.ndarray, sources: np.ndarray, sinks: np.ndarray) 
     return result
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _residual(capacities, flows, layer, node, arc, sink):  # pragma: no cover - compiled
     """Residual capacity of ``arc`` out of ``(layer, node)`` and the node it reaches.
 
@@ -91,7 +128,7 @@ def _residual(capacities, flows, layer, node, arc, sink):  # pragma: no cover - 
     return flows[layer, up, node], layer + 1, up
 
 
-@numba.njit(cache=True)
+@numba.njit(cache=True, nogil=True)
 def _max_flow(capacities, source, sink):  # pragma: no cover - compiled
     """Dinic's algorithm from ``(top, source)`` to ``(0, sink)`` on the dense layered graph."""
     top, n = capacities.shape[0], capacities.shape[-1]
@@ -161,3 +198,6 @@ def _max_flow(capacities, source, sink):  # pragma: no cover - compiled
                 else:
                     flows[layer, arc - n, node] -= bottleneck
             total += bottleneck
+
+
+_SOLVER = (_flow_pairs, _max_flow, _residual)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import threading
 from collections.abc import Sequence
@@ -26,9 +27,10 @@ class ModelHandle:
         adapter: where the model's family keeps its parts.
         name: the name or path it was loaded from.
         memo: results derived from the model alone (e.g. head roles), computed once and shared by views.
-        lock: held while anything runs this model or has hooks on it: every view's worker and every
-            forward pass of this package take it, so two views, or a view and your own cell, never run
-            the model at once. Take it yourself (``with handle.lock:``) around your own hooked runs.
+        lock: held while anything runs this model or has hooks on it: every view's worker holds it for
+            its whole request, and the model's own ``forward`` takes it (see :func:`_lock_forward`), so
+            your own ``handle.model(...)`` or ``generate`` waits until a view's hooks are gone instead of
+            running through them. Take it yourself (``with handle.lock:``) around your own hooked runs.
     """
 
     model: Any
@@ -37,6 +39,9 @@ class ModelHandle:
     name: str
     memo: dict[str, Any] = field(default_factory=dict, repr=False)
     lock: threading.RLock = field(default_factory=threading.RLock, repr=False)
+
+    def __post_init__(self) -> None:
+        self.lock = _lock_forward(self.model, self.lock)
 
     @property
     def config(self) -> Any:
@@ -131,3 +136,28 @@ class ModelHandle:
             f"n_kv_heads={self.n_kv_heads}, d_model={self.d_model}, is_causal={self.is_causal}, "
             f"device={self.device}, dtype={self.dtype})"
         )
+
+
+def _lock_forward(model: Any, lock: threading.RLock) -> threading.RLock:
+    """Make ``model.forward`` hold ``lock`` while it runs; return the lock it holds.
+
+    Views keep hooks on the model across many forward passes of one request (a patching grid, an
+    integrated-gradients path), all under the handle's lock. A forward from anywhere else (the user's
+    own cell) therefore waits for that request to end rather than run through its hooks. The lock is
+    re-entrant, so the package's own forwards, which already hold it, pay one acquire (well under a
+    microsecond against milliseconds for a forward; ``benchmarks/live.py``). A model that already
+    carries a handle's lock keeps it: two handles of one model share one lock (two locks would deadlock).
+    """
+    existing = getattr(model.forward, "interplab_lock", None)
+    if existing is not None:
+        return existing
+    forward = model.forward
+
+    @functools.wraps(forward)  # transformers reads forward's signature (generate): __wrapped__ keeps it
+    def locked_forward(*args: Any, **kwargs: Any) -> Any:
+        with lock:
+            return forward(*args, **kwargs)
+
+    locked_forward.interplab_lock = lock  # type: ignore[attr-defined]
+    model.forward = locked_forward
+    return lock

@@ -72,35 +72,56 @@ class Request(Job):
 
 
 class ModelWorker:
-    """One thread per model handle, running requests one at a time while holding the handle's lock."""
+    """One thread per model handle, running requests one at a time while holding the handle's lock.
+
+    It holds no reference to its handle (each request's owner does), so a handle nothing else holds is
+    freed, and its finaliser stops this thread. Whatever a request raises, the thread lives on: an
+    ``Exception`` is shown in the view, a ``KeyboardInterrupt`` (or any other ``BaseException``) raised
+    by user code ends that request as cancelled.
+    """
 
     def __init__(self, handle: ModelHandle) -> None:
-        self.handle = handle
-        self._queue: queue.SimpleQueue[Request] = queue.SimpleQueue()
+        self._queue: queue.SimpleQueue[Request | None] = queue.SimpleQueue()
         self._thread = threading.Thread(target=self._loop, name=f"interplab worker {handle.name}", daemon=True)
         self._thread.start()
+        weakref.finalize(handle, self._queue.put, None)  # the handle is gone: end the thread
+
+    @property
+    def alive(self) -> bool:
+        return self._thread.is_alive()
 
     def submit(self, request: Request) -> None:
         self._queue.put(request)
 
     def _loop(self) -> None:
-        while True:
-            request = self._queue.get()
-            owner = request.owner
-            if request.cancelled:  # superseded before it started: never runs
-                request.finished.set()
-                continue
+        while (request := self._queue.get()) is not None:
             try:
-                owner.computations += 1
-                with self.handle.lock, running(request):
-                    value = request.compute()
-                request.deliver(lambda r=request, v=value: r.owner._finish(r, v))
-            except Cancelled:
-                pass
-            except Exception as error:  # shown in the view; the worker lives on
-                request.deliver(lambda r=request, e=error: r.owner._fail(r, e))
-            finally:
+                self._run(request)
+            except BaseException:  # nothing a request does may end the thread
+                log.exception("interplab worker: request %s could not be answered", request.label)
                 request.finished.set()
+            request = None  # drop the last request (and its view, its handle) before waiting again
+
+    @staticmethod
+    def _run(request: Request) -> None:
+        owner = request.owner
+        if request.cancelled:  # superseded before it started: never runs
+            request.finished.set()
+            return
+        try:
+            owner.computations += 1
+            with owner.handle.lock, running(request):
+                value = request.compute()
+            request.deliver(lambda r=request, v=value: r.owner._finish(r, v))
+        except Cancelled:
+            pass
+        except Exception as error:  # shown in the view; the worker lives on
+            request.deliver(lambda r=request, e=error: r.owner._fail(r, e))
+        except BaseException:  # KeyboardInterrupt from user code: that request is cancelled, not the worker
+            request.cancel()
+            request.deliver(lambda r=request: r.owner._cancelled(r))
+        finally:
+            request.finished.set()
 
 
 _WORKERS: weakref.WeakKeyDictionary[ModelHandle, ModelWorker] = weakref.WeakKeyDictionary()
@@ -108,10 +129,13 @@ _WORKERS_LOCK = threading.Lock()
 
 
 def worker_for(handle: ModelHandle) -> ModelWorker:
-    """The worker of ``handle``, started on first use and shared by every view of that handle."""
+    """The worker of ``handle``, started on first use and shared by every view of that handle; a worker
+    whose thread has died is replaced."""
     with _WORKERS_LOCK:
         worker = _WORKERS.get(handle)
-        if worker is None:
+        if worker is None or not worker.alive:
+            if worker is not None:
+                log.warning("interplab: the worker of %s had stopped; a new one takes its requests", handle.name)
             worker = _WORKERS[handle] = ModelWorker(handle)
         return worker
 
@@ -215,9 +239,14 @@ class LiveWidget(anywidget.AnyWidget):
                 value = compute()
             except Exception as error:
                 self._fail(request, error)
+            except BaseException:  # a KeyboardInterrupt here is the user's: answer the view, then let it through
+                request.cancel()
+                self._cancelled(request)
+                raise
             else:
                 self._finish(request, value)
-            request.finished.set()
+            finally:
+                request.finished.set()
             return
         self._status = {"request": request.id, "state": "running", "label": label, "fraction": None}
         worker_for(self.handle).submit(request)
@@ -232,9 +261,48 @@ class LiveWidget(anywidget.AnyWidget):
         request.run_delivery()  # on the kernel, it may still wait for the loop this cell is blocking
 
     def set_state(self, sync_data: dict) -> None:
-        """One browser message, one request: observers of several traits changed together compute once."""
+        """One browser message, one request: observers of several traits changed together compute once.
+
+        Every message that carries a request id is answered exactly once: by the request it starts, by
+        "done" when nothing it sets changes an answer, or by an error for a trait this view does not have
+        or a value of the wrong type (checked before ipywidgets would roll the message back unanswered).
+        Ids never go backwards: an id at or below the last one is replaced by the next.
+        """
+        requested = sync_data.get("_request")
+        if not self._quiet:
+            valid_id = isinstance(requested, int) and not isinstance(requested, bool)
+            if valid_id and requested <= self._sent_id:
+                sync_data = {**sync_data, "_request": self._sent_id + 1}
+            problem = self._state_problem(sync_data)
+            if problem is not None:
+                with self._quietly():
+                    self._request = self._sent_id = sync_data["_request"] if valid_id else self._sent_id + 1
+                self._show_error(self._request, "request", InputError(problem))
+                return
+        before = self._latest
         with self._batch():
             super().set_state(sync_data)
+        answered = self._status.get("request") == self._request
+        if requested is not None and not self._quiet and self._latest is before and not answered:
+            self._sent_id = self._request  # nothing to recompute: the current answer stands
+            self._status = {"request": self._request, "state": "done", "label": "no change", "fraction": 1.0}
+
+    def _state_problem(self, sync_data: dict) -> str | None:
+        """Why the view's message cannot be applied (an unknown trait, a wrongly typed value), or None."""
+        unknown = sorted(name for name in sync_data if name not in self.keys)
+        if unknown:
+            return f"{type(self).__name__} has no synced value named {', '.join(map(repr, unknown))}."
+        for name, value in sync_data.items():
+            trait = self.traits()[name]
+            if isinstance(trait, traitlets.Int) and (isinstance(value, bool) or not isinstance(value, int)):
+                if value is None and trait.allow_none:
+                    continue
+                return f"{name} must be a whole number, got {value!r} ({type(value).__name__})."
+            try:
+                trait.validate(self, self.trait_metadata(name, "from_json", self._trait_from_json)(value, self))
+            except traitlets.TraitError as error:
+                return f"{name}: {error}"
+        return None
 
     # -- internals --------------------------------------------------------------------------
 
@@ -290,9 +358,20 @@ class LiveWidget(anywidget.AnyWidget):
         if not isinstance(error, InputError):
             log.error("%s: %s failed", type(self).__name__, label, exc_info=error)
         message = str(error) if isinstance(error, InputError) else f"{type(error).__name__}: {error}"
+        self._sent_id = max(self._sent_id, request_id)
         with self._quietly(), self.hold_sync():
             self._error = message
             self._status = {"request": request_id, "state": "error", "label": label, "fraction": None}
+
+    def _cancelled(self, request: Request) -> None:
+        """Answer ``request`` as cancelled and put the inputs back to those of the last answer."""
+        if request is not self._latest:
+            return
+        with self._quietly(), self.hold_sync():
+            for name, value in self._answered.items():
+                if getattr(self, name) != value:
+                    setattr(self, name, value)
+            self._status = {"request": request.id, "state": "cancelled", "label": request.label, "fraction": None}
 
     def _remember_inputs(self) -> None:
         self._answered = {name: getattr(self, name) for name in self.live_inputs}
@@ -303,11 +382,7 @@ class LiveWidget(anywidget.AnyWidget):
         if request is None or (request.finished.is_set() and request._delivery is None):
             return
         request.cancel()
-        with self._quietly(), self.hold_sync():
-            for name, value in self._answered.items():
-                if getattr(self, name) != value:
-                    setattr(self, name, value)
-            self._status = {"request": request.id, "state": "cancelled", "label": request.label, "fraction": None}
+        self._cancelled(request)
 
     def _on_live_message(self, widget: Any, content: Any, buffers: list) -> None:
         if isinstance(content, dict) and content.get("type") == "cancel":
