@@ -178,8 +178,11 @@ class ProjectionProcess:
         )
 
 
+_WARNED: dict = {}  # the registry of warnings already shown: "default" filters show each one once
+
+
 def _warn_again(caught: list[tuple[str, str, str, str, int]]) -> None:
-    """The child's warnings, warned here where the user sees them."""
+    """The child's warnings, warned here where the user sees them (each once, as the libraries' own would be)."""
     for message, module, name, filename, lineno in caught:
         try:
             category: Any = importlib.import_module(module)
@@ -189,7 +192,7 @@ def _warn_again(caught: list[tuple[str, str, str, str, int]]) -> None:
             category = UserWarning
         if not (isinstance(category, type) and issubclass(category, Warning)):
             category = UserWarning
-        warnings.warn_explicit(message, category, filename, lineno)
+        warnings.warn_explicit(message, category, filename, lineno, registry=_WARNED)
 
 
 _PROCESS: ProjectionProcess | None = None
