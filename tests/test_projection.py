@@ -465,3 +465,5 @@ def test_the_explorers_cancel_and_a_superseding_request_stop_umap_at_once(smollm
     explorer.selected_layer = 20
     explorer.wait()
     assert explorer._error.startswith("UMAP refused its parameters: ")
+    with pytest.raises(InputError, match="projection_params must be a dict"):
+        ProjectionExplorer(smollm2, harvested, projection_params=[("n_neighbors", 30)])

@@ -3,7 +3,9 @@
 Activations are harvested once (cached on disk); each (layer, method) projection is computed when
 first shown and kept. The view (``js/src/projection_explorer.ts``) draws the points with WebGL and
 sends back the ids of a box or lasso selection; Python answers with their contexts and, when asked,
-the held-out accuracy of a probe of selection vs rest at the current layer.
+the held-out accuracy of a probe of selection vs rest at the current layer. UMAP and t-SNE fit in a
+child process (``analysis/projection_process.py``): the kernel stays responsive while they run, and
+the view's Cancel, or a newer request, stops them at once.
 """
 
 from __future__ import annotations
@@ -91,6 +93,11 @@ class ProjectionExplorer(SvgExport, StaticExport, LiveWidget):
         self._esm = static_asset("projection_explorer.js").read_text()
         self._css = static_asset("projection_explorer.css").read_text()
         self.handle: ModelHandle = load_model(model, tokenizer=tokenizer)
+        if projection_params is not None and not isinstance(projection_params, dict):
+            raise InputError(
+                f"projection_params must be a dict of UMAP / t-SNE options, e.g. {{'n_neighbors': 30}}; "
+                f"got {type(projection_params).__name__}."
+            )
         self.projection_params = dict(projection_params or {})
         self.harvest, label_sets, self.types = self._harvest(data, labels, layers, unit, pooling)
         if syntax:
