@@ -624,7 +624,7 @@ def cached_head_roles(handle: ModelHandle) -> list[HeadRole]:
     A score registered (or replaced, or unregistered) later is in the next call's roles.
     """
     memo = handle.memo.setdefault("head_roles", {})
-    registry = tuple(HEAD_SCORES.values())  # frozen HeadScores: name, function, role, threshold, priority
+    registry = tuple(HEAD_SCORES.values())  # frozen HeadScore entries: name, function, role, threshold, priority
     if registry not in memo:
         names = tuple(HEAD_SCORES)
         path = result_path("head_scores", [HEAD_SCORES_FORMAT, handle.fingerprint(), _registry_digest()])

@@ -181,7 +181,10 @@ def token_id_list(token_ids: Any, vocab: int, model: str, name: str = "token_ids
             raise InputError(f"{name}[{index}] is {what}; token ids are whole numbers in 0..{vocab - 1}{more}.")
         ids.append(int(value))
         if not 0 <= ids[-1] < vocab:
-            raise InputError(f"{name}[{index}] is {ids[-1]}; token ids must be in 0..{vocab - 1} for {model}.")
+            raise InputError(
+                f"{name}[{index}] is {ids[-1]}; token ids must be in 0..{vocab - 1}, the {vocab} token ids in "
+                f"{model}'s vocabulary."
+            )
     return ids
 
 
