@@ -3,15 +3,18 @@
 from __future__ import annotations
 
 import json
+import threading
 import xml.etree.ElementTree as ElementTree
 
 import ipywidgets
 import numpy as np
 import pytest
+import torch
 
 from interplab_widgets import AttentionExplorer, CircuitExplorer, InputError, load_model, save_html
 from interplab_widgets.analysis import edge_effects
-from interplab_widgets.analysis.circuit_tasks import induction_task
+from interplab_widgets.analysis.circuit_tasks import induction_task, logit_difference
+from interplab_widgets.analysis.circuits import MAX_STEPS
 from interplab_widgets.widgets.wire import from_wire
 
 
@@ -113,3 +116,63 @@ def test_hostile_prompts_stay_data(tmp_path):
         CircuitExplorer(toy)  # type: ignore[arg-type]
     with pytest.raises(InputError, match="selected_node"):
         CircuitExplorer(task, "eap", selected_node="a9.h9")
+
+
+@pytest.fixture
+def small_view():
+    task = induction_task(load_model("toy-induction"), n_pairs=4, segment_length=6, seed=4)
+    return CircuitExplorer(task, "eap")
+
+
+def test_a_cancel_from_the_view_stops_eap_ig_at_the_next_path_point(small_view):
+    """The view asks for EAP-IG with the most steps allowed and cancels while its first path point runs: the
+    request ends cancelled before a second point, the inputs are those of the last answer again, and the model's
+    lock is free (the user's cell and other views can run it)."""
+    view, points = small_view, []
+    entered, carry_on = threading.Event(), threading.Event()
+
+    def metric(logits, answers, contrasts):
+        if torch.is_grad_enabled():  # one call per path point, on the worker
+            points.append(len(points))
+            if len(points) == 1:
+                entered.set()
+                carry_on.wait(600)
+        return logit_difference(logits, answers, contrasts)
+
+    view.task.metric = metric
+    view.set_state({"method": "eap-ig", "steps": MAX_STEPS, "_request": view._request + 1})
+    assert entered.wait(600), "the first path point never ran"
+    view._on_live_message(view, {"type": "cancel"}, [])  # what the view's cancel button sends
+    carry_on.set()
+    view.wait()
+    assert len(points) == 1, f"{len(points)} path points ran after the cancel"
+    assert view._status["state"] == "cancelled" and (view.method, view.steps) == ("eap", 5)
+    assert ("eap-ig", MAX_STEPS, "topn") not in view.results
+    got = view.handle.lock.acquire(blocking=False)  # from this thread, while the worker is idle
+    assert got, "the worker kept the model's lock after the cancel"
+    view.handle.lock.release()
+
+
+def test_out_of_bound_numbers_from_the_view_get_one_clear_error(small_view):
+    """steps beyond MAX_STEPS and a pair the task lacks are answered with an error that says the bound (and for
+    steps why: its cost grows linearly), before any pass; the slider's circuit size is refused outside the
+    graph's edges."""
+    view = small_view
+    before = (view.computations, dict(view.results))
+    view.set_state({"method": "eap-ig", "steps": MAX_STEPS + 1, "_request": view._request + 1})
+    view.wait()
+    assert view._status["state"] == "error" and view._status["request"] == view._request
+    assert f"from 1 to {MAX_STEPS}" in view._error and "grows linearly" in view._error
+    assert view.results == before[1]  # nothing was scored
+    view.set_state({"method": "eap", "steps": 5, "selected_node": "a0.h1", "selected_pair": 4,
+                    "_request": view._request + 1})  # fmt: skip
+    view.wait()
+    assert view._status["state"] == "error" and "selected_pair 4 is out of range" in view._error
+    view.set_state({"selected_pair": 3, "_request": view._request + 1})
+    view.wait()
+    assert view._status["state"] == "done" and view._detail["pair"] == 3 and view._error == ""
+    n_edges = view.graph.n_edges
+    with pytest.raises(InputError, match=f"circuit_size must be in 0..{n_edges}"):
+        view.circuit_size = n_edges + 1
+    with pytest.raises(InputError, match=f"from 1 to {MAX_STEPS}"):
+        CircuitExplorer(view.task, "eap-ig", steps=10**6)  # in the user's cell: raised before any pass

@@ -3,6 +3,8 @@ patching, the toy model's known induction circuit, and EAP-IG ranked against exa
 
 from __future__ import annotations
 
+import threading
+
 import numpy as np
 import pytest
 import torch
@@ -12,8 +14,9 @@ from tiny_models import TINY_CONFIGS
 
 from interplab_widgets import InputError, load_model
 from interplab_widgets.analysis import CircuitGraph, CircuitTask, edge_effects, edge_scores, find_circuit
-from interplab_widgets.analysis.circuit_tasks import induction_task, ioi_task
-from interplab_widgets.analysis.circuits import _Passes, circuit_order
+from interplab_widgets.analysis.circuit_tasks import induction_task, ioi_task, logit_difference
+from interplab_widgets.analysis.circuits import MAX_STEPS, _Passes, circuit_order
+from interplab_widgets.progress import Cancelled, Job, running
 
 ADDITIVE_FAMILIES = [t for t in TINY_CONFIGS if t not in ("bert", "roberta", "gemma2")]
 
@@ -170,6 +173,10 @@ def test_bad_input_gets_one_clear_error(toy, minilm, smollm2):
         edge_scores(task, "acdc")
     with pytest.raises(InputError, match="steps must be"):
         edge_scores(task, "eap-ig", steps=0)
+    with pytest.raises(InputError, match=f"from 1 to {MAX_STEPS}.*grows linearly"):
+        edge_scores(task, "eap-ig", steps=10**6)  # the bound says itself and why, before any pass
+    with pytest.raises(InputError, match="selection must be"):
+        find_circuit(task, "eap", selection="best", progress=False)
     with pytest.raises(InputError, match="sizes must lie"):
         find_circuit(task, "eap", sizes=[0, 10_000], progress=False)
     with pytest.raises(InputError, match="is not an edge"):
@@ -191,3 +198,42 @@ def test_smollm2_indirect_object_edges_agree_with_exact_patching(smollm2):
     ig = np.array([scores[e] for e in edges])
     assert np.sign(ig[:6]).tolist() == np.sign(exact[:6]).tolist()
     assert spearmanr(ig, exact).statistic > 0.6
+
+
+def lock_is_free(handle) -> bool:
+    """Whether another thread (a user's cell, another view's worker) can take the model's lock right now."""
+    got = []
+
+    def probe() -> None:
+        got.append(handle.lock.acquire(blocking=False))
+        if got[0]:
+            handle.lock.release()  # an RLock is released by the thread that took it
+
+    thread = threading.Thread(target=probe)
+    thread.start()
+    thread.join()
+    return got[0]
+
+
+def test_a_cancel_inside_eap_ig_stops_at_the_next_path_point(toy):
+    """A request cancelled while EAP-IG walks its path (one batch, MAX_STEPS points) stops at the next point,
+    not at the end of the batch, and leaves the model's lock free and no hook behind; progress comes point by
+    point."""
+    task = induction_task(toy, n_pairs=4, segment_length=6, seed=4)
+    points, fractions = [], []
+
+    def metric(logits, answers, contrasts):
+        if torch.is_grad_enabled():  # one call per path point (the plain forwards run without gradients)
+            points.append(len(points))
+        return logit_difference(logits, answers, contrasts)
+
+    task.metric = metric
+    assert len(_Passes(task, 2 * 2**30).batches(gradients=True)) == 1  # the old code only stopped between batches
+    job = Job(on_progress=lambda fraction: fractions.append(fraction) or (points and job.cancel()))
+    with running(job), pytest.raises(Cancelled):
+        find_circuit(task, "eap-ig", steps=MAX_STEPS, progress=False)
+    assert len(points) == 1  # cancelled in the progress report after the first point: no second point ran
+    assert 0 < fractions[-1] < 0.5 and fractions == sorted(fractions)  # the scores are the first half of the work
+    assert lock_is_free(toy)
+    for module in toy.model.modules():
+        assert not module._forward_hooks and not module._forward_pre_hooks, module

@@ -33,6 +33,7 @@ import torch
 
 from ..errors import InputError
 from ..models.adapters import get_submodule
+from ..progress import checkpoint, share
 from ..progress import steps as progress_steps
 from .attribution import _frozen, quadrature
 
@@ -43,6 +44,21 @@ if TYPE_CHECKING:
 METHODS = ("eap", "eap-ig")
 SELECTIONS = ("topn", "greedy")
 DEFAULT_MAX_BYTES = 2 * 2**30
+MAX_STEPS = 100
+"""The most points EAP-IG takes on its path. Its cost grows linearly with ``steps``: each point is one edge-run
+forward + backward per batch of pairs (STEP_COST_NOTE). Hanna et al. (2024) find the ranking settled by about 5
+points; 100 keeps the worst request a view can send to a few minutes on SmolLM2 with 16 IOI pairs."""
+
+
+def check_steps(steps: object) -> int:
+    """``steps`` if it is an integer in ``1..MAX_STEPS``, else one error that says the bound and why."""
+    if isinstance(steps, bool) or not isinstance(steps, (int, np.integer)) or not 1 <= steps <= MAX_STEPS:
+        raise InputError(
+            f"steps must be an integer from 1 to {MAX_STEPS} for eap-ig; got {steps!r}. Each step is one more "
+            f"forward + backward pass over every pair, so the cost grows linearly with steps (a few minutes at "
+            f"{MAX_STEPS} on SmolLM2 with 16 pairs); the ranking of edges is usually settled by 5 to 20."
+        )
+    return int(steps)
 
 
 @dataclass(frozen=True)
@@ -544,21 +560,26 @@ def edge_scores(
     progress: bool = True,
 ) -> np.ndarray:
     """Every edge's score ``[n_upstream, n_downstream]`` over ``task`` by ``method`` (``"eap"``: one corrupted
-    forward and one clean forward + backward per batch; ``"eap-ig"``: ``steps`` forwards + backwards along the
-    path from corrupted to clean embeddings, plus two forwards)."""
+    forward and one clean forward + backward per batch; ``"eap-ig"``: ``steps`` (at most :data:`MAX_STEPS`)
+    forwards + backwards along the path from corrupted to clean embeddings, plus two forwards). Inside a view's
+    request it stops at the next path point once cancelled, and reports its progress point by point."""
     if method not in METHODS:
         raise InputError(f"method must be one of {', '.join(map(repr, METHODS))}; got {method!r}.")
-    if method == "eap-ig" and (not isinstance(steps, int) or steps < 1):
-        raise InputError(f"steps must be a positive integer for eap-ig; got {steps!r}.")
+    if method == "eap-ig":
+        steps = check_steps(steps)
     passes, graph = _Passes(task, max_bytes), task.graph
     total = torch.zeros(graph.n_upstream, graph.n_downstream, dtype=torch.float64)
     alphas, weights = quadrature(steps if method == "eap-ig" else 1, "midpoint")
     batches = passes.batches(gradients=True)
     with task.handle.lock:
         for batch in progress_steps(batches, desc=f"edge scores ({method})", unit="batch", disable=not progress):
+            # Within a batch: its two plain forwards count as one unit, each path point as one; a cancelled
+            # request stops before the next point (a point is the longest stretch without a checkpoint).
+            units = 1 + len(alphas)
             clean, corrupted, answers, contrasts = task.stack(batch)
             corrupted_acts, _ = passes.upstream(corrupted)
             if method == "eap":
+                checkpoint(1, units)
                 run = passes.gradients(passes.embed(clean), answers, contrasts, record=True)
                 assert run.acts is not None and run.grads is not None
                 difference, grads = run.acts - corrupted_acts, run.grads
@@ -567,10 +588,13 @@ def edge_scores(
                 difference = clean_acts - corrupted_acts
                 start, end = passes.embed(corrupted), passes.embed(clean)
                 grads = torch.zeros(0)
-                for alpha, weight in zip(alphas, weights):
+                checkpoint(1, units)
+                for point, (alpha, weight) in enumerate(zip(alphas, weights)):
+                    checkpoint()  # before the point's work: a cancel reported with the last point stops here
                     run = passes.gradients(start + float(alpha) * (end - start), answers, contrasts)
                     assert run.grads is not None
                     grads = run.grads * float(weight) + (grads if grads.numel() else 0)
+                    checkpoint(2 + point, units)
             total += (difference.flatten(1) @ grads.flatten(1).T).double().cpu()
     scores = (total / len(task)).numpy().astype(np.float32)
     scores[~graph.valid()] = 0.0
@@ -654,13 +678,17 @@ def find_circuit(
         max_bytes: the memory one batch may use (pairs are batched within it).
     """
     graph = task.graph
-    scores = edge_scores(task, method, steps=steps, max_bytes=max_bytes, progress=progress)
     sizes_array = curve_sizes(graph.n_edges) if sizes is None else np.asarray(sorted(set(int(s) for s in sizes)))
     if len(sizes_array) and (sizes_array[0] < 0 or sizes_array[-1] > graph.n_edges):
         raise InputError(f"sizes must lie in 0 … {graph.n_edges} (the graph's edges); got {list(sizes_array)}.")
+    if selection not in SELECTIONS:
+        raise InputError(f"selection must be one of {', '.join(map(repr, SELECTIONS))}; got {selection!r}.")
+    with share(0, 2):  # in a view's request: the scores, then the curve, each half of its progress
+        scores = edge_scores(task, method, steps=steps, max_bytes=max_bytes, progress=progress)
     order = circuit_order(scores, graph, selection)
     circuits = [circuit_mask(order, graph, int(n)) for n in sizes_array]
-    metrics = circuit_metrics(task, circuits, max_bytes=max_bytes, progress=progress, desc="faithfulness curve")
+    with share(1, 2):
+        metrics = circuit_metrics(task, circuits, max_bytes=max_bytes, progress=progress, desc="faithfulness curve")
     return CircuitResult(
         graph=graph,
         method=method,

@@ -26,10 +26,13 @@ from ..analysis.circuits import (
     METHODS,
     SELECTIONS,
     CircuitResult,
+    check_steps,
     edge_effects,
     find_circuit,
 )
+from ..capture.trace import check_index
 from ..errors import InputError
+from .bounds import BoundedInt
 from .circuit_layout import circuit_svg, graph_layout
 from .live import LiveWidget
 from .static_html import StaticExport
@@ -50,7 +53,8 @@ class CircuitExplorer(SvgExport, StaticExport, LiveWidget):
     Args:
         task: a :class:`~interplab_widgets.analysis.CircuitTask` (pairs of clean/corrupted prompts and a metric).
         method: ``"eap-ig"`` or ``"eap"``.
-        steps: EAP-IG's points between corrupted and clean embeddings.
+        steps: EAP-IG's points between corrupted and clean embeddings, 1 to
+            :data:`~interplab_widgets.analysis.circuits.MAX_STEPS` (its cost grows linearly with them).
         selection: ``"topn"`` (largest |score|) or ``"greedy"`` (grown from the logits, connected).
         circuit_size: the edges shown first; default the smallest size on the curve reaching faithfulness 0.8.
         selected_node: the node whose detail is shown first (``"a1.h0"``, ``"m1"``, ``"logits"``), ``""`` none.
@@ -67,19 +71,28 @@ class CircuitExplorer(SvgExport, StaticExport, LiveWidget):
     method = traitlets.Unicode("eap-ig").tag(sync=True)
     """``"eap-ig"`` or ``"eap"``."""
     steps = traitlets.Int(5).tag(sync=True)
-    """EAP-IG's number of points on the path from the corrupted to the clean embeddings."""
+    """EAP-IG's number of points on the path from the corrupted to the clean embeddings, 1 to
+    :data:`~interplab_widgets.analysis.circuits.MAX_STEPS`: each point is one more forward + backward pass over
+    every pair, so a request's cost grows linearly with it (checked before any pass; a running request stops
+    at its next point when cancelled)."""
     selection = traitlets.Unicode("topn").tag(sync=True)
     """How a circuit of n edges is chosen: ``"topn"`` or ``"greedy"``."""
-    circuit_size = traitlets.Int(0).tag(sync=True)
-    """Edges in the circuit shown (one of the curve's sizes in the view). View state: nothing is recomputed."""
+    circuit_size = BoundedInt(
+        0, low=0, high=lambda view: view.graph.n_edges if hasattr(view, "graph") else None,
+        why="a circuit has at most every edge of the graph",
+    ).tag(sync=True)  # fmt: skip
+    """Edges in the circuit shown (one of the curve's sizes in the view), 0 to the graph's edges. View state:
+    nothing is recomputed."""
     selected_node = traitlets.Unicode("").tag(sync=True)
     """The clicked node: ``"a{layer}.h{head}"``, ``"m{layer}"``, ``"logits"``, or ``""``."""
     selected_pair = traitlets.Int(0).tag(sync=True)
-    """The task pair whose attention pattern a head's detail shows."""
+    """The task pair whose attention pattern a head's detail shows: 0 to the task's pairs − 1."""
     selected_layer = traitlets.Int(0).tag(sync=True)
-    """The layer of the last head selected (link it to an AttentionExplorer's ``selected_layer``)."""
+    """The layer of the last head selected (link it to an AttentionExplorer's ``selected_layer``). Unbounded on
+    purpose: a linked view may select a layer this graph lacks, which selects no node here."""
     selected_head = traitlets.Int(0).tag(sync=True)
-    """The last head selected (link it to an AttentionExplorer's ``selected_head``)."""
+    """The last head selected (link it to an AttentionExplorer's ``selected_head``); unbounded, as
+    ``selected_layer``."""
 
     _model_label = traitlets.Unicode().tag(sync=True)
     _methods = traitlets.List(traitlets.Unicode()).tag(sync=True)
@@ -107,6 +120,7 @@ class CircuitExplorer(SvgExport, StaticExport, LiveWidget):
                 f"CircuitExplorer takes a CircuitTask, got {type(task).__name__}: build one with "
                 "CircuitTask(model, clean=[...], corrupted=[...])."
             )
+        check_steps(steps)
         self._esm = static_asset("circuit_explorer.js").read_text()
         self._css = static_asset("circuit_explorer.css").read_text()
         self.task, self.handle, self.graph = task, task.handle, task.graph
@@ -148,6 +162,7 @@ class CircuitExplorer(SvgExport, StaticExport, LiveWidget):
         detailed = (key, node, pair) in self._details or not node
 
         def compute() -> tuple[dict, dict, dict]:
+            self._check_inputs(key, pair)  # before any pass: a bad value costs nothing
             result = self._result(key)
             return self.edges_payload(result), self.curve_payload(result), self.detail_payload(key, node, pair)
 
@@ -166,6 +181,12 @@ class CircuitExplorer(SvgExport, StaticExport, LiveWidget):
 
     def _key(self) -> Key:
         return (self.method, self.steps, self.selection)
+
+    def _check_inputs(self, key: Key, pair: int) -> None:
+        """The browser's numbers within their bounds: ``steps`` in 1..MAX_STEPS (cost grows linearly with it),
+        ``selected_pair`` one of the task's pairs."""
+        check_steps(key[1])
+        check_index("selected_pair", pair, len(self.task), "the task has pairs")
 
     def _result(self, key: Key, progress: bool = False) -> CircuitResult:
         """The result of ``key``, computed once (on the worker when the view asks for it), then cached."""
@@ -234,8 +255,7 @@ class CircuitExplorer(SvgExport, StaticExport, LiveWidget):
 
     def _detail_for(self, result: CircuitResult, node: str, pair: int) -> dict[str, Any]:
         g = self.graph
-        if not 0 <= pair < len(self.task):
-            raise InputError(f"selected_pair must be in 0..{len(self.task) - 1}; got {pair}.")
+        check_index("selected_pair", pair, len(self.task), "the task has pairs")
         names = g.upstream_names
         if node == "logits":
             kind, layer, head, upstream = "logits", g.n_layers, -1, None
