@@ -174,5 +174,9 @@ def test_out_of_bound_numbers_from_the_view_get_one_clear_error(small_view):
     n_edges = view.graph.n_edges
     with pytest.raises(InputError, match=f"circuit_size must be in 0..{n_edges}"):
         view.circuit_size = n_edges + 1
+    size = view.circuit_size  # the slider's value from the browser: refused and answered, nothing changes
+    view.set_state({"circuit_size": -1, "_request": view._request + 1})
+    assert view._status["state"] == "error" and f"circuit_size must be in 0..{n_edges}" in view._error
+    assert view.circuit_size == size
     with pytest.raises(InputError, match=f"from 1 to {MAX_STEPS}"):
         CircuitExplorer(view.task, "eap-ig", steps=10**6)  # in the user's cell: raised before any pass
