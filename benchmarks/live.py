@@ -227,6 +227,43 @@ def section_clicks(handle, args, explorer: AttentionExplorer | None) -> None:
     print(f"  live / baseline: {live / sequential:.2f}; computed {computed} of {len(clicks)} requests")
 
 
+def section_lock(handle, args) -> None:
+    """What the handle's lock on ``forward`` costs a forward pass (models/handle.py), and what the main thread
+    sees while a flow request solves on the worker (nogil solver), both against a baseline in this run."""
+    ids = handle.tokenizer(varied_text(handle, 32), return_tensors="pt").input_ids
+    bare = handle.model.forward.__wrapped__  # the model's own forward, without the lock
+    rounds = max(20, args.clicks)
+    for forward in (bare, handle.model.forward):  # warm both
+        forward(ids)
+    locked_s = min(_time(lambda: handle.model.forward(ids)) for _ in range(rounds))
+    bare_s = min(_time(lambda: bare(ids)) for _ in range(rounds))
+    acquire_s = _time(lambda: [handle.lock.acquire() or handle.lock.release() for _ in range(100_000)]) / 100_000
+    print(
+        f"\nforward of {ids.shape[1]} tokens, best of {rounds}: "
+        f"locked {locked_s * 1e3:.2f} ms, bare {bare_s * 1e3:.2f} ms"
+    )
+    print(f"  locked / bare: {locked_s / bare_s:.3f}; one lock acquire+release: {acquire_s * 1e6:.2f} us")
+    explorer = AttentionExplorer(handle, varied_text(handle, 128), roles=False)
+    explorer.wait()
+    stalls, last = [], time.perf_counter()
+    start = last
+    explorer.set_state({"mode": "flow", "selected_layer": args.flow_layer, "_request": explorer._request + 1})
+    while not explorer._latest.finished.is_set():
+        time.sleep(0.001)
+        now = time.perf_counter()
+        stalls.append(now - last)
+        last = now
+    explorer.wait()
+    total = time.perf_counter() - start
+    print(
+        f"main thread during a flow request ({explorer.trace.n_tokens} tokens, layer {args.flow_layer}): {total:.2f} s"
+    )
+    print(f"  longest stall {max(stalls) * 1e3:.0f} ms, median {statistics.median(stalls) * 1e3:.1f} ms;")
+    print(
+        f"  longest stall / request: {max(stalls) / total:.3f} (a solver holding the GIL would stall for its whole run)"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--tokens", type=int, default=512)
@@ -235,7 +272,7 @@ def main() -> None:
     )
     parser.add_argument("--cells", type=int, default=3)
     parser.add_argument("--clicks", type=int, default=20)
-    parser.add_argument("--skip", nargs="*", default=[], choices=["cache", "idle", "clicks"])
+    parser.add_argument("--skip", nargs="*", default=[], choices=["cache", "idle", "clicks", "lock"])
     args = parser.parse_args()
     torch.set_grad_enabled(False)
     handle = load_model("smollm2-135m")
@@ -250,6 +287,9 @@ def main() -> None:
     if "clicks" not in args.skip:
         print("\n== 3. rapid selections ==")
         section_clicks(handle, args, explorer)  # the first explorer: its detail cache has no norm answers
+    if "lock" not in args.skip:
+        print("\n== 4. the lock on forward, and the main thread during flow ==")
+        section_lock(handle, args)
     print(f"\ntotal: {time.perf_counter() - started:.0f} s")
 
 
