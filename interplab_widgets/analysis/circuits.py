@@ -46,8 +46,10 @@ SELECTIONS = ("topn", "greedy")
 DEFAULT_MAX_BYTES = 2 * 2**30
 MAX_STEPS = 100
 """The most points EAP-IG takes on its path. Its cost grows linearly with ``steps``: each point is one edge-run
-forward + backward per batch of pairs (STEP_COST_NOTE). Hanna et al. (2024) find the ranking settled by about 5
-points; 100 keeps the worst request a view can send to a few minutes on SmolLM2 with 16 IOI pairs."""
+forward + backward per batch of pairs, about half a plain forward + backward of the model over the same pairs
+(``benchmarks/circuits.py``: EAP-IG with 5 points 2.7 units, EAP 1.5). Hanna et al. (2024) find the ranking
+settled by about 5 points; 100 keeps the worst request a view can send to a few minutes on SmolLM2 with 16 IOI
+pairs on two CPU cores (about 50 units), and one point is the longest stretch a cancel waits for."""
 
 
 def check_steps(steps: object) -> int:
