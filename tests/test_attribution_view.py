@@ -108,6 +108,13 @@ def test_a_change_computes_only_what_is_missing_on_the_worker_and_bad_input_show
         for target, foil in ((" Paris", ""), (" London", " Paris"))
     }
     np.testing.assert_array_equal(from_wire(view._rows[0]["scores"]), view.attribution("gradient_x_input").scores)
+    # The pinned token is view state: a token the prompt lacks is refused with its range, from the browser too.
+    n = len(view._tokens)
+    view.set_state({"selected_token": n, "_request": view._request + 1})
+    assert view._status["state"] == "error" and f"selected_token must be in -1..{n - 1}" in view._error
+    assert view.selected_token == -1
+    with pytest.raises(InputError, match=f"selected_token must be in -1..{n - 1}"):
+        view.selected_token = -2
 
     assert "".join(view._tokens).startswith(HOSTILE)  # token text is data: escaped in the static export
     page = snapshot_html([view])

@@ -53,12 +53,14 @@ def test_step_attention_and_a_heads_full_row(tracer):
     assert row.shape == (context,)
 
 
-@pytest.mark.parametrize(("trait", "value"), [("step", 99), ("selected_layer", 31), ("metric", "loss")])
+@pytest.mark.parametrize(
+    ("trait", "value"), [("step", 99), ("selected_layer", 31), ("metric", "loss"), ("selected_head", -5)]
+)
 def test_bad_selections_show_an_error_and_recover(tracer, trait, value):
     setattr(tracer, trait, value)
     tracer.wait()
     assert tracer._error
-    tracer.step, tracer.selected_layer, tracer.metric = 0, 30, "probability"
+    tracer.step, tracer.selected_layer, tracer.metric, tracer.selected_head = 0, 30, "probability", -1
     tracer.wait()
     assert tracer._error == ""
 

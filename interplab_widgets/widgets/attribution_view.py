@@ -20,6 +20,7 @@ from ..capture.runner import tokenize
 from ..errors import InputError
 from ..models import ModelHandle, load_model
 from ..progress import steps as progress_steps
+from .bounds import BoundedInt
 from .live import LiveWidget
 from .static_html import StaticExport
 from .svg import Palette, Svg, SvgExport, colour_bar, hex_colour, scaled, token_strip
@@ -69,8 +70,12 @@ class AttributionView(SvgExport, StaticExport, LiveWidget):
     """The contrast token of log p(target) − log p(foil); ``""`` for none."""
     baseline = traitlets.Unicode("zero").tag(sync=True)
     """``"zero"``, ``"pad"`` or a text with as many tokens as ``text``."""
-    selected_token = traitlets.Int(-1).tag(sync=True)
-    """The token pinned in the view (its scores stay shown), -1 for none. View state: nothing is recomputed."""
+    selected_token = BoundedInt(
+        -1, low=-1, high=lambda view: len(view._tokens) - 1 if view._tokens else None,
+        why="one of the prompt's tokens, or -1 for none",
+    ).tag(sync=True)  # fmt: skip
+    """The token pinned in the view (its scores stay shown): -1 for none, else 0 to the tokens − 1. View state:
+    nothing is recomputed."""
 
     _model_label = traitlets.Unicode().tag(sync=True)
     _tokens = traitlets.List(traitlets.Unicode()).tag(sync=True)

@@ -65,7 +65,8 @@ class FeatureExplorer(SvgExport, StaticExport, LiveWidget):
     live_inputs = ("selected_feature", "text")
 
     selected_feature = traitlets.Int(-1).tag(sync=True)
-    """The latent whose dashboard is shown (``-1``: none)."""
+    """The latent whose dashboard is shown: 0 to the SAE's latents − 1, or ``-1`` for none (another value is
+    answered with an error)."""
     text = traitlets.Unicode("").tag(sync=True)
     """The prompt whose tokens show their strongest features."""
     sort_by = traitlets.Unicode("density").tag(sync=True)

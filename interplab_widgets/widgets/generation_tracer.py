@@ -83,13 +83,13 @@ class GenerationTracer(SvgExport, StaticExport, LiveWidget):
     )
 
     step = traitlets.Int(0).tag(sync=True)
-    """The step shown: the slider."""
+    """The step shown: the slider, 0 to the generation's steps − 1 (another value is answered with an error)."""
     selected_layer = traitlets.Int(0).tag(sync=True)
-    """Lens row whose top-k is shown (``n_layers`` = the model's output)."""
+    """Lens row whose top-k is shown: 0 (the embeddings) to ``n_layers`` (the model's output)."""
     selected_attention_layer = traitlets.Int(-1).tag(sync=True)
-    """Block of the head whose attention row is shown, -1 for none."""
+    """Block of the head whose attention row is shown: 0 to ``n_layers`` − 1, or -1 for none."""
     selected_head = traitlets.Int(-1).tag(sync=True)
-    """Head whose attention row is shown, -1 for none."""
+    """Head whose attention row is shown: 0 to ``n_heads`` − 1, or -1 for none (with it the block may be -1)."""
     metric = traitlets.Unicode("probability").tag(sync=True)
     """What the heatmap colours: ``"probability"`` or ``"rank"`` of the chosen token."""
     show_attribution = traitlets.Bool(False).tag(sync=True)
@@ -182,6 +182,9 @@ class GenerationTracer(SvgExport, StaticExport, LiveWidget):
             check_index("layer", layer, self.handle.n_layers + 1, "the lens has rows")
             if metric not in ("probability", "rank"):
                 raise InputError(f"metric must be 'probability' or 'rank', got {metric!r}.")
+            if head != -1:  # -1 is "no head"; any other value names a head of a block
+                check_index("head", head, self.handle.n_heads, "this model has heads (or -1 for none)")
+                check_index("layer", attention_layer, self.handle.n_layers, "this model has blocks")
             answer = {"_topk": self.topk_payload(step, layer)}
             if new_step:
                 answer["_step_attention"] = self.step_attention_payload(step)
