@@ -200,16 +200,17 @@ def test_probe_splits_share_types_for_the_control_and_keep_them_apart_for_genera
 
 @pytest.mark.parametrize("method", ["pca", "umap", "tsne"])
 def test_projections_keep_clearly_separated_labels_apart(negation, method):
-    """Measured at layer 16 (k-NN, 5-fold): PCA 0.88, UMAP 1.00, t-SNE 1.00; PCA of the embeddings 0.5."""
+    """Measured at layer 16 (k-NN, 5-fold): PCA 0.88, UMAP 1.00, t-SNE 1.00."""
     dataset, harvested = negation
     features = harvested.layer(16)
     points = project(features, method)
     assert points.shape == (len(dataset), 2) and points.dtype == np.float32
     knn = cross_val_score(KNeighborsClassifier(5), points, dataset.labels, cv=5).mean()
     assert knn > 0.8, f"{method}: k-NN on the 2-D points {knn:.3f}"
-    # The embeddings cannot tell the classes apart, and neither can their projection.
-    chance = cross_val_score(KNeighborsClassifier(5), project(harvested.layer(0), "pca"), dataset.labels, cv=5)
-    assert chance.mean() < 0.7
+    # At the embeddings every sentence's last token is ".": one vector 576 times. Its "projection" was
+    # rounding noise (k-NN 0.5), which a scatter scaled to fit draws as structure: it is refused in words.
+    with pytest.raises(InputError, match=f"All {len(dataset)} points are the same vector"):
+        project(harvested.layer(0), method)
 
 
 def test_projection_explorer_answers_selections_and_probes(smollm2, negation):
