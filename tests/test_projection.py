@@ -468,3 +468,17 @@ def test_the_explorers_cancel_and_a_superseding_request_stop_umap_at_once(smollm
     assert explorer._error.startswith("UMAP refused its parameters: ")
     with pytest.raises(InputError, match="projection_params must be a dict"):
         ProjectionExplorer(smollm2, harvested, projection_params=[("n_neighbors", 30)])
+
+
+def test_the_explorer_draws_a_layer_of_identical_points_as_one_spot_and_says_so(smollm2, negation):
+    """The tour opens on layer 0, where every negation sentence is the same vector (issue #27's fake clusters)."""
+    dataset, harvested = negation
+    explorer = ProjectionExplorer(smollm2, harvested, layer=0)
+    xy = from_wire(explorer._points["xy"])
+    assert xy.shape == (len(dataset), 2) and not xy.any()  # one spot, not rounding noise scaled up
+    assert explorer._error.startswith(f"All {len(dataset)} points are the same vector")
+    explorer.selected_layer = 16  # a layer with spread: the note goes with its points
+    explorer.wait()
+    assert explorer._error == "" and from_wire(explorer._points["xy"]).std() > 0
+    explorer.selected_layer = 0  # cached: the note comes back with them
+    assert explorer._error.startswith(f"All {len(dataset)} points are the same vector")

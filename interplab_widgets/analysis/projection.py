@@ -37,6 +37,10 @@ def project(features: np.ndarray, method: str = "pca", *, seed: int = 0, **param
     return projection_process().run(method, features, options)
 
 
+class SamePointsError(InputError):
+    """Every point is the same vector: there is nothing to project (a view draws them as one spot and says so)."""
+
+
 def check_features(features: Any, method: str) -> np.ndarray:
     """``features`` as float32 ``[n, d]``, or one :class:`InputError` that says what to change."""
     if method not in METHODS:
@@ -56,7 +60,7 @@ def check_features(features: Any, method: str) -> np.ndarray:
     if spread <= SAME_POINT_TOLERANCE * float(np.abs(features).max(initial=0.0)) or spread == 0.0:
         # A scatter scaled to fit would turn rounding noise into "clusters", and scikit-learn's t-SNE
         # segfaulted the process on 40 identical SmolLM2 sentence vectors (pitfalls.md).
-        raise InputError(
+        raise SamePointsError(
             f"All {n} points are the same vector, so a projection could only draw rounding noise. "
             "Choose another layer or other texts (at the embeddings, sentences pooled by their last "
             "token are identical when they end with the same word)."

@@ -345,8 +345,8 @@ class LiveWidget(anywidget.AnyWidget):
         if not self._is_latest(request):
             return  # superseded while it ran: its answer is never shown
         with self._quietly(), self.hold_sync():
+            self._error = ""  # before apply: an answer may carry a note of its own (ProjectionExplorer)
             request.apply(value)
-            self._error = ""
             self._status = {"request": request.id, "state": "done", "label": request.label, "fraction": 1.0}
             self._remember_inputs()
 

@@ -17,7 +17,7 @@ import numpy as np
 import traitlets
 
 from ..analysis.probes import probe_scores, probe_splits
-from ..analysis.projection import METHODS, project
+from ..analysis.projection import METHODS, SamePointsError, project
 from ..capture.harvest import Harvest, harvest
 from ..datasets import LabelledDataset, from_texts, load_dataset
 from ..errors import InputError
@@ -105,6 +105,7 @@ class ProjectionExplorer(SvgExport, StaticExport, LiveWidget):
 
             label_sets.update(syntax_labels(self.harvest))
         self.projections: dict[tuple[int, str], np.ndarray] = {}
+        self._notes: dict[tuple[int, str], str] = {}  # why a projection is one spot, by (layer, method)
         harvested = self.harvest.layers
         if layer is None:
             layer = harvested[len(harvested) // 2]
@@ -132,6 +133,7 @@ class ProjectionExplorer(SvgExport, StaticExport, LiveWidget):
         self.label_sets = label_sets
         self.on_msg(self._on_message)
         self._points = {"layer": layer, "method": method, "xy": to_wire(self.projection(layer, method), "float32")}
+        self._show_note()
         self.start_live()
 
     # -- data ------------------------------------------------------------------------------
@@ -172,8 +174,16 @@ class ProjectionExplorer(SvgExport, StaticExport, LiveWidget):
         """``[N, 2]`` points of ``layer`` by ``method``, computed once."""
         key = (layer, method)
         if key not in self.projections:
-            self.projections[key] = project(self.harvest.layer(layer), method, **self.projection_params)
+            try:
+                self.projections[key] = project(self.harvest.layer(layer), method, **self.projection_params)
+            except SamePointsError as error:  # one spot, said in words: never rounding noise scaled up to "clusters"
+                self.projections[key] = np.zeros((self.harvest.n_rows, 2), dtype=np.float32)
+                self._notes[key] = str(error)
         return self.projections[key]
+
+    def _show_note(self) -> None:
+        """Say in the view why its points sit on one spot (the answer has just cleared ``_error``)."""
+        self._error = self._notes.get((self._points.get("layer"), self._points.get("method")), "")
 
     # -- kernel side of the view -------------------------------------------------------------
 
@@ -204,6 +214,7 @@ class ProjectionExplorer(SvgExport, StaticExport, LiveWidget):
         def apply(answer: dict[str, Any]) -> None:
             for name, value in answer.items():
                 setattr(self, name, value)
+            self._show_note()
 
         known = (layer, method) in self.projections or method not in METHODS or layer not in self.harvest.layers
         label = "training a probe" if probe else f"{method.upper()} of layer {layer}, {self.harvest.n_rows} points"
