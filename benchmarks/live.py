@@ -235,8 +235,8 @@ def section_lock(handle, args) -> None:
     rounds = max(20, args.clicks)
     for forward in (bare, handle.model.forward):  # warm both
         forward(ids)
-    locked_s = min(_time(lambda: handle.model.forward(ids)) for _ in range(rounds))
-    bare_s = min(_time(lambda: bare(ids)) for _ in range(rounds))
+    pairs = [(_time(lambda: handle.model.forward(ids)), _time(lambda: bare(ids))) for _ in range(rounds)]  # interleaved
+    locked_s, bare_s = min(p[0] for p in pairs), min(p[1] for p in pairs)
     acquire_s = _time(lambda: [handle.lock.acquire() or handle.lock.release() for _ in range(100_000)]) / 100_000
     print(
         f"\nforward of {ids.shape[1]} tokens, best of {rounds}: "

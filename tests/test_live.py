@@ -392,3 +392,22 @@ def test_the_flow_solver_is_compiled_in_a_child_process_not_on_the_kernel(tmp_pa
     out = subprocess.run([sys.executable, "-c", script], env=env, capture_output=True, text=True, check=True)
     hits, misses, shape = out.stdout.split(maxsplit=2)
     assert (int(hits), int(misses), shape.strip()) == (1, 0, "(1, 12)")  # loaded from the child's cache
+
+
+def test_a_copy_or_pickle_of_the_model_runs_itself_with_a_lock_of_its_own():
+    import copy
+    import io
+
+    toy = load_model("toy-induction", fresh=True)
+    ids = toy.tokenizer(TOY_CLEAN, return_tensors="pt").input_ids
+    with torch.no_grad():
+        expected = toy.model(ids).logits
+        twin = copy.deepcopy(toy.model)
+        twin.get_input_embeddings().weight.mul_(2)  # a fine-tuned copy must not run the original
+        assert not torch.equal(twin(ids).logits, expected)
+        assert twin.forward.interplab_lock is not toy.lock
+        buffer = io.BytesIO()
+        torch.save(toy.model, buffer)
+        buffer.seek(0)
+        assert torch.equal(torch.load(buffer, weights_only=False)(ids).logits, expected)
+    assert load_model(toy.model).lock is toy.lock  # a second handle of one model shares its lock

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import functools
 import hashlib
+import inspect
 import threading
+import weakref
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -151,13 +153,29 @@ def _lock_forward(model: Any, lock: threading.RLock) -> threading.RLock:
     existing = getattr(model.forward, "interplab_lock", None)
     if existing is not None:
         return existing
-    forward = model.forward
-
-    @functools.wraps(forward)  # transformers reads forward's signature (generate): __wrapped__ keeps it
-    def locked_forward(*args: Any, **kwargs: Any) -> Any:
-        with lock:
-            return forward(*args, **kwargs)
-
-    locked_forward.interplab_lock = lock  # type: ignore[attr-defined]
-    model.forward = locked_forward
+    model.forward = LockedForward(model, lock)
     return lock
+
+
+class LockedForward:
+    """``model.forward`` taking the handle's lock. A deep copy or a pickle of the model gets a forward of its
+    own, on the copy, with a lock of its own (a plain closure would keep calling the original model)."""
+
+    def __init__(self, model: Any, lock: threading.RLock | None = None) -> None:
+        inner = model.__dict__.get("forward")  # a forward replaced before us (accelerate's device hooks)
+        self._model = weakref.ref(model)  # no cycle through this object: the model's own attribute
+        self._inner = inner
+        self.interplab_lock = lock if lock is not None else threading.RLock()
+        forward = inner if inner is not None else type(model).forward.__get__(model)
+        functools.update_wrapper(self, forward, updated=())
+        self.__signature__ = inspect.signature(forward)  # transformers' generate reads forward's parameters
+        del self.__wrapped__  # (a bound method here would hold the model)
+
+    def __call__(self, *args: Any, **kwargs: Any) -> Any:
+        with self.interplab_lock:
+            if self._inner is not None:
+                return self._inner(*args, **kwargs)
+            return type(model := self._model()).forward(model, *args, **kwargs)
+
+    def __reduce__(self) -> tuple:
+        return (LockedForward, (self._model(),))
