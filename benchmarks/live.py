@@ -237,7 +237,7 @@ def section_lock(handle, args) -> None:
         forward(ids)
     pairs = [(_time(lambda: handle.model.forward(ids)), _time(lambda: bare(ids))) for _ in range(rounds)]  # interleaved
     locked_s, bare_s = min(p[0] for p in pairs), min(p[1] for p in pairs)
-    acquire_s = _time(lambda: [handle.lock.acquire() or handle.lock.release() for _ in range(100_000)]) / 100_000
+    acquire_s = _time(lambda: [(handle.lock.acquire(), handle.lock.release()) for _ in range(100_000)]) / 100_000
     print(
         f"\nforward of {ids.shape[1]} tokens, best of {rounds}: "
         f"locked {locked_s * 1e3:.2f} ms, bare {bare_s * 1e3:.2f} ms"
