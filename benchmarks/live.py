@@ -231,7 +231,7 @@ def section_lock(handle, args) -> None:
     """What the handle's lock on ``forward`` costs a forward pass (models/handle.py), and what the main thread
     sees while a flow request solves on the worker (nogil solver), both against a baseline in this run."""
     ids = handle.tokenizer(varied_text(handle, 32), return_tensors="pt").input_ids
-    bare = handle.model.forward.__wrapped__  # the model's own forward, without the lock
+    bare = type(handle.model).forward.__get__(handle.model)  # the model's own forward, without the lock
     rounds = max(20, args.clicks)
     for forward in (bare, handle.model.forward):  # warm both
         forward(ids)
