@@ -50,9 +50,9 @@ BASELINES = ("pad", "zero")
 RULES = ("trapezoid", "midpoint", "gauss_legendre", "left")
 """Quadrature rules for integrated gradients' first round; every doubling after it is the trapezoid rule
 on the halved grid, which reuses each point already on it (all of the trapezoid, midpoint and left rules'
-points; of Gauss–Legendre's, at most the middle one). On SmolLM2's Eiffel prompt (zero baseline) the
-nested trapezoid reaches 2 % at 256 steps (257 evaluations; the restarting midpoint rule spent 480),
-Gauss–Legendre at 64 points: ``python benchmarks/attribution.py --only-doubling``."""
+points; of Gauss–Legendre's, at most the middle one). The integrand is not smooth on real models
+(attention switches along the path), so Gauss–Legendre's high order does not pay
+(``benchmarks/attribution.py``)."""
 MAX_BYTES = 3 * 2**30
 """The default memory budget of one batch: enough for one gradient pass over 2,490 tokens of SmolLM2. At 8,192
 tokens one pass alone needs about 10.5 GiB (10.3 GiB measured): raise ``max_bytes=`` to 11 GiB for it."""
