@@ -7,13 +7,7 @@ runs in its own process so its peak memory (max RSS above the process after load
 its own. Then the quadrature rules' completeness error, and the deletion / insertion areas of every
 method against random orders, on a few prompts. inseq is not on this machine's package index.
 
-``--doubling`` (alone: ``--only-doubling``): the cost of reaching AttributionView's default completeness
-(2 % from 32 steps, up to 256) on its default text and target, in one process: gradient evaluations and
-wall time of the package's nested doubling (the trapezoid rule on the halved grid), of the rule it
-replaced (the midpoint rule restarted at each doubling, kept here as the baseline), and of Captum's
-IntegratedGradients (riemann_middle, gausslegendre) at the fewest steps of 32, 64, ... that reach it.
-
-    python benchmarks/attribution.py [--steps 32] [--long 2048] [--skip-captum] [--only-doubling]
+    python benchmarks/attribution.py [--steps 32] [--long 2048] [--skip-captum]
 """
 
 from __future__ import annotations
@@ -135,122 +129,6 @@ def quality(steps: int) -> None:
             )
 
 
-class GradientRows:
-    """Counts the rows of the model's forward passes that run with gradients: the gradient evaluations."""
-
-    def __init__(self, model) -> None:
-        self.count = 0
-        self.hook = model.register_forward_pre_hook(self, with_kwargs=True)
-
-    def __call__(self, module, args, kwargs) -> None:
-        import torch
-
-        if torch.is_grad_enabled():
-            self.count += kwargs["inputs_embeds"].shape[0]
-
-
-def restart_doubling(run, x, x0, difference: float, steps: int, tolerance: float, max_steps: int):
-    """The rule the package had before: the midpoint rule at ``steps``, doubled until the completeness error
-    is within ``tolerance``, every round from scratch (the midpoint rule's points all move when steps double)."""
-    import torch
-
-    from interplab_widgets.analysis.attribution import quadrature
-
-    while True:
-        alphas, weights = quadrature(steps, "midpoint")
-        path = x0[None] + torch.tensor(alphas, dtype=x.dtype)[:, None, None] * (x - x0)[None]
-        grads = run.gradients(path, torch.tensor(weights, dtype=torch.float32))
-        scores = ((x - x0).float() * grads).sum(-1)
-        error = abs(float(scores.sum()) - difference) / max(abs(difference), 1e-6)
-        if error <= tolerance or steps * 2 > max_steps:
-            return scores, steps, error
-        steps *= 2
-
-
-def doubling(steps: int = 32, tolerance: float = 0.02, max_steps: int = 256, repeats: int = 2) -> None:
-    """Gradient evaluations and seconds to reach ``tolerance`` on AttributionView's default text (and a prompt
-    that needs more steps), per rule, interleaved in this process; the fastest of ``repeats`` counts."""
-    from interplab_widgets import load_model
-
-    handle = load_model("smollm2-135m")
-    hard = ("When Mary and John went to the store, John gave a drink to", " Mary")
-    for prompt, answer in [PROMPTS[0], hard]:
-        doubling_on(handle, prompt, answer, steps, tolerance, max_steps, repeats)
-        sys.stdout.flush()
-
-
-def doubling_on(handle, prompt: str, answer: str, steps: int, tolerance: float, max_steps: int, repeats: int) -> None:
-    import torch
-    from captum.attr import IntegratedGradients
-
-    from interplab_widgets.analysis.attribution import TokenTarget, _Runner, attribute_ids, baseline_embeddings, embed
-
-    ids = handle.tokenizer(prompt).input_ids
-    (answer_id,) = handle.tokenizer(answer, add_special_tokens=False).input_ids
-    target = TokenTarget(answer_id)
-    run = _Runner(handle, target, 3 * 2**30)
-    x, x0 = embed(handle, ids), baseline_embeddings(handle, ids, "zero", True)
-    fx, fx0 = run.values(torch.stack([x, x0])).tolist()
-    size = run.rows(len(ids), grad=True)  # every rule batches this many points
-
-    def forward(embeds):
-        return target(handle.model(inputs_embeds=embeds, use_cache=False, logits_to_keep=1).logits[:, -1])
-
-    def captum(method: str, n: int):
-        with torch.enable_grad():
-            attr, delta = IntegratedGradients(forward).attribute(
-                x[None], baselines=x0[None], n_steps=n, method=method, internal_batch_size=size,
-                return_convergence_delta=True,
-            )  # fmt: skip
-        return attr, abs(float(delta)) / abs(fx - fx0)
-
-    def fewest(method: str) -> int:  # untimed: the step count a Captum user would have to know beforehand
-        n = steps
-        while captum(method, n)[1] > tolerance and n < 8 * max_steps:
-            n *= 2
-        return n
-
-    def nested():
-        r = attribute_ids(
-            handle, ids, target, steps=steps, tolerance=tolerance, max_steps=max_steps, faithfulness=False,
-            progress=False,
-        )  # fmt: skip
-        return r.steps, r.completeness_error
-
-    def restart():
-        _, reached, error = restart_doubling(run, x, x0, fx - fx0, steps, tolerance, max_steps)
-        return reached, error
-
-    rules = {"nested trapezoid (package)": nested, "restart midpoint (before)": restart}
-    for method in ("riemann_middle", "gausslegendre"):
-        n = fewest(method)
-        rules[f"Captum {method}"] = lambda method=method, n=n: (n, captum(method, n)[1])
-    results: dict[str, list] = {name: [] for name in rules}
-    for _ in range(repeats):  # interleaved, so each sees the same machine
-        for name, call in rules.items():
-            rows = GradientRows(handle.model)
-            start = time.perf_counter()
-            reached, error = call()
-            seconds = time.perf_counter() - start
-            rows.hook.remove()
-            results[name].append((seconds, rows.count, error, reached))
-    print(f"\nreaching {tolerance:.0%} completeness from {steps} steps (cap {max_steps}): {prompt!r} -> {answer!r}")
-    print(
-        f"  {len(ids)} tokens, {size} points a batch; Captum at the fewest of {steps}, {2 * steps}, ... that reach it"
-    )
-    print(f"  {'rule':28s} {'steps':>6s} {'error':>7s} {'gradient evals':>15s} {'seconds':>8s}")
-    best = {name: min(runs) for name, runs in results.items()}
-    for name, (seconds, count, error, reached) in best.items():
-        print(f"  {name:28s} {reached:6d} {error:7.2%} {count:15d} {seconds:8.2f}")
-    seconds, count = best["nested trapezoid (package)"][:2]
-    for name, (other_seconds, other_count, *_) in best.items():
-        if name != "nested trapezoid (package)":
-            print(
-                f"  {name} / nested: {other_count / count:.2f}x the evaluations, "
-                f"{other_seconds / seconds:.2f}x the seconds"
-            )
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--steps", type=int, default=32)
@@ -258,15 +136,9 @@ def main() -> None:
     parser.add_argument("--skip-captum", action="store_true")
     parser.add_argument("--child", choices=["ours", "captum"])
     parser.add_argument("--tokens", type=int, default=0)
-    parser.add_argument("--doubling", action="store_true", help="also the cost of reaching the default completeness")
-    parser.add_argument("--only-doubling", action="store_true", help="only that")
-    parser.add_argument("--repeats", type=int, default=2, help="of each doubling measurement (the fastest counts)")
     args = parser.parse_args()
     if args.child:
         print(json.dumps(child(args.child, args.steps, args.tokens)))
-        return
-    if args.only_doubling:
-        doubling(args.steps, repeats=args.repeats)
         return
     kinds = ["ours"] + ([] if args.skip_captum else ["captum"])
     runs = {kind: [] for kind in kinds}
@@ -290,8 +162,6 @@ def main() -> None:
             f"peak {long['peak_bytes'] / 2**30:.2f} GiB above the weights, completeness error {long['error']:.2%}"
         )
     quality(args.steps)
-    if args.doubling:
-        doubling(args.steps, repeats=args.repeats)
 
 
 if __name__ == "__main__":
