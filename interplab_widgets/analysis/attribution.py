@@ -4,10 +4,7 @@ Every method scores each context token's input embedding for a *target*, a funct
 next-token logits (the log-probability of a token, answer vs foil, or any patching ``metric=``).
 Integrated gradients integrates the gradient along the straight path from a baseline to the input
 and reports its completeness error: how far the scores' sum is from f(input) − f(baseline); by
-default it doubles its steps until that error is below 2 %, and says so when it cannot. Doubling is
-nested: the trapezoid rule on the grid k / steps keeps every point when the grid is halved, so reaching
-2^m · steps costs 2^m · steps + 1 gradient evaluations, not the sum over restarts (the midpoint rule's
-points all move when the steps double). Every result can carry
+default it doubles its steps until that error is below 2 %, and says so when it cannot. Every result can carry
 deletion and insertion curves against random orders (Petsiuk et al. 2018; ERASER), so a user sees
 whether removing the top tokens really moves the target.
 
@@ -26,17 +23,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, replace
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import torch
-from tqdm.auto import tqdm
 
 from ..capture.attention import eager_attention
 from ..capture.runner import tokenize
 from ..errors import InputError
-from ..progress import checkpoint, in_request, share
 from ..progress import steps as progress_steps
 from .budget import GRAD_PASS_COST, check_work, longest, pass_bytes, pass_cost, rows_within
 from .patching import Metric, single_token_id
@@ -47,12 +41,10 @@ if TYPE_CHECKING:
 METHODS = ("integrated_gradients", "gradient_x_input", "occlusion", "attention_x_gradient")
 SIGNED = {"integrated_gradients": True, "gradient_x_input": True, "occlusion": True, "attention_x_gradient": True}
 BASELINES = ("pad", "zero")
-RULES = ("trapezoid", "midpoint", "gauss_legendre", "left")
-"""Quadrature rules for integrated gradients' first round; every doubling after it is the trapezoid rule
-on the halved grid, which reuses each point already on it (all of the trapezoid, midpoint and left rules'
-points; of Gauss–Legendre's, at most the middle one). The integrand is not smooth on real models
-(attention switches along the path), so Gauss–Legendre's high order does not pay
-(``benchmarks/attribution.py``)."""
+RULES = ("midpoint", "gauss_legendre", "left")
+"""Quadrature rules for integrated gradients. The integrand is not smooth on real models (attention
+switches along the path), so Gauss–Legendre's high order does not pay: on SmolLM2 the midpoint rule
+reaches a given completeness error in fewer steps on most prompts (``benchmarks/attribution.py``)."""
 MAX_BYTES = 3 * 2**30
 """The default memory budget of one batch: enough for one gradient pass over 2,490 tokens of SmolLM2. At 8,192
 tokens one pass alone needs about 10.5 GiB (10.3 GiB measured): raise ``max_bytes=`` to 11 GiB for it."""
@@ -162,7 +154,7 @@ def attribute(
     baseline: str = "zero",
     keep_first: bool = True,
     steps: int = 32,
-    rule: str = "trapezoid",
+    rule: str = "midpoint",
     tolerance: float | None = 0.02,
     max_steps: int = 256,
     window: int = 1,
@@ -182,13 +174,9 @@ def attribute(
             tokens; used by integrated gradients, occlusion and the faithfulness curves (removed tokens
             take it). Zero is the default because it was the faithful one (module notes).
         keep_first: keep the first token at its own embedding in every baseline (see the module notes).
-        steps: integration steps for integrated gradients, with quadrature ``rule`` (:data:`RULES`; the
-            trapezoid rule evaluates ``steps + 1`` points, the others ``steps``).
+        steps: integration points for integrated gradients, with quadrature ``rule`` (:data:`RULES`).
         tolerance: integrated gradients doubles ``steps`` (up to ``max_steps``) until its completeness error
             is below this; ``None`` for exactly ``steps``. Above it at ``max_steps``, ``result.warning`` says so.
-            Doublings are nested (the trapezoid rule on the halved grid keeps every point), so the most
-            gradient evaluations are ``max_steps + 1`` (257 by default) from the trapezoid, midpoint or left
-            rule, ``steps + max_steps + 1`` from Gauss–Legendre.
         window: occlusion window in tokens.
         layer: for ``attention_x_gradient``, the block whose attention is read (default: the last).
         faithfulness: also measure deletion and insertion curves (a few dozen batched forward passes).
@@ -213,7 +201,6 @@ def attribute(
         keep_first=keep_first,
         max_bytes=max_bytes,
         top_prediction=target is None and metric is None,
-        rule=rule,
     )
     return attribute_ids(
         handle, ids, _target(handle, ids, target, foil, metric), method=method, baseline=baseline,
@@ -261,7 +248,7 @@ def attribute_ids(
     baseline: str = "zero",
     keep_first: bool = True,
     steps: int = 32,
-    rule: str = "trapezoid",
+    rule: str = "midpoint",
     tolerance: float | None = 0.02,
     max_steps: int = 256,
     window: int = 1,
@@ -290,14 +277,13 @@ def attribute_ids(
         faithfulness=faithfulness,
         keep_first=keep_first,
         max_bytes=max_bytes,
-        rule=rule,
     )
     inputs = embed(handle, ids)
     base = baseline_embeddings(handle, ids, baseline, keep_first)
     attributed = np.ones(n, dtype=bool)
     attributed[0] = not keep_first
     run = _Runner(handle, target, max_bytes)
-    value, baseline_value = (float(v) for v in run.values(torch.stack([inputs, base]), fractions=False))
+    value, baseline_value = (float(v) for v in run.values(torch.stack([inputs, base])))
     label = getattr(target, "label", "") or getattr(target, "__name__", "metric")
     result = Attribution(
         method=method, tokens=list(tokens) if tokens is not None else [handle.tokenizer.decode([i]) for i in ids],
@@ -305,11 +291,19 @@ def attribute_ids(
         baseline_value=baseline_value, baseline=baseline if baseline in BASELINES else "text",
     )  # fmt: skip
     if method == "integrated_gradients":
-        with share(0, 2 if faithfulness else 1):  # the curves, if any, take the second half of the progress
-            scores, steps, error, over_budget = run.integrated_gradients(
-                inputs, base, steps, rule, value - baseline_value, tolerance=tolerance, max_steps=max_steps,
-                spent=spent, progress=progress,
-            )  # fmt: skip
+        difference = value - baseline_value
+        over_budget = False
+        while True:
+            scores = run.integrated_gradients(inputs, base, steps, rule, progress)
+            error = abs(float(scores.sum()) - difference) / max(abs(difference), 1e-6)
+            if tolerance is None or error <= tolerance or steps * 2 > max_steps:
+                break
+            more = GRAD_PASS_COST * 2 * steps * pass_cost(n)
+            if spent + more > MAX_WORK:
+                over_budget = True
+                break
+            spent += more
+            steps *= 2
         remedy = (
             f"doubling to {2 * steps} steps would pass the work limit at {n} tokens "
             "(interplab_widgets.analysis.attribution.MAX_WORK); shorten the text or try another baseline."
@@ -337,8 +331,7 @@ def attribute_ids(
     scores[~attributed] = 0.0
     result = replace(result, scores=scores)
     if faithfulness:
-        with share(1, 2) if method == "integrated_gradients" else share(0, 1):
-            result = replace(result, faithfulness=run.faithfulness(inputs, base, result, progress=progress))
+        result = replace(result, faithfulness=run.faithfulness(inputs, base, result, progress=progress))
     return result
 
 
@@ -351,15 +344,14 @@ def attribution_work(
     faithfulness: bool = True,
     keep_first: bool = True,
     top_prediction: bool = False,
-    rule: str = "trapezoid",
 ) -> float:
-    """The model work of one attribution's first round (integrated gradients at ``steps`` by ``rule``), in
+    """The model work of one attribution's first round (integrated gradients at ``steps``), in
     :func:`~interplab_widgets.analysis.budget.pass_cost` tokens: the input and the baseline, the method's
     passes, and the faithfulness curves' (and, with ``top_prediction``, the pass that finds the target)."""
     forward = 2 + int(top_prediction)
     backward = 0
     if method == "integrated_gradients":
-        backward = steps + (rule == "trapezoid")  # the trapezoid rule evaluates both ends
+        backward = steps
     elif method == "occlusion":
         forward += max(1, n - int(keep_first) - window + 1)
     else:
@@ -380,12 +372,11 @@ def check_attribution(
     keep_first: bool = True,
     max_bytes: int = MAX_BYTES,
     top_prediction: bool = False,
-    rule: str = "trapezoid",
 ) -> float:
     """Refuse, before any model run, an attribution of ``n`` tokens whose work is over :data:`MAX_WORK` or
     one of whose passes is over ``max_bytes``; the error says the estimate, the limit and what to cut.
     Returns the work (what the first round costs)."""
-    options = dict(steps=steps, window=window, faithfulness=faithfulness, keep_first=keep_first, rule=rule)
+    options = dict(steps=steps, window=window, faithfulness=faithfulness, keep_first=keep_first)
     work = attribution_work(n, method, top_prediction=top_prediction, **options)  # type: ignore[arg-type]
     if work > MAX_WORK:
 
@@ -454,28 +445,13 @@ def baseline_embeddings(handle: ModelHandle, ids: Sequence[int], baseline: str, 
 
 
 def quadrature(steps: int, rule: str = "midpoint") -> tuple[np.ndarray, np.ndarray]:
-    """Points in [0, 1] and weights summing to 1 for ``rule`` (Gauss–Legendre: exact for polynomials of
-    degree ``2 · steps − 1``; midpoint and left: Captum's ``riemann_middle`` and ``riemann_left``;
-    trapezoid: ``steps + 1`` points k / steps, the ends weighed half)."""
-    points, weights = _nodes(steps, rule)
-    return np.array([float(a) for a in points]), np.array(weights)
-
-
-Node = Fraction | float
-"""A point of the path: exact for the uniform rules, so a point reached by two rules is recognised."""
-
-
-def _nodes(steps: int, rule: str) -> tuple[list[Node], list[float]]:
-    """:func:`quadrature`'s points (exact fractions for the uniform rules) and weights."""
+    """Points in [0, 1) and weights summing to 1 for ``rule`` (Gauss–Legendre: exact for polynomials of
+    degree ``2 · steps − 1``; midpoint and left: Captum's ``riemann_middle`` and ``riemann_left``)."""
     if rule == "gauss_legendre":
         nodes, weights = np.polynomial.legendre.leggauss(steps)
-        return [float(a) for a in (nodes + 1) / 2], [float(w) for w in weights / 2]
-    if rule == "trapezoid":
-        ends = 1 / (2 * steps)
-        return [Fraction(k, steps) for k in range(steps + 1)], [ends] + [1 / steps] * (steps - 1) + [ends]
-    if rule == "midpoint":
-        return [Fraction(2 * k + 1, 2 * steps) for k in range(steps)], [1 / steps] * steps
-    return [Fraction(k, steps) for k in range(steps)], [1 / steps] * steps
+        return (nodes + 1) / 2, weights / 2
+    offset = 0.5 if rule == "midpoint" else 0.0
+    return (np.arange(steps) + offset) / steps, np.full(steps, 1 / steps)
 
 
 @contextmanager
@@ -507,16 +483,13 @@ class _Runner:
         output = self.handle.model(inputs_embeds=embeds, use_cache=False, logits_to_keep=1)
         return self.target(output.logits[:, -1].float())
 
-    def values(self, embeds: torch.Tensor, progress: bool = False, desc: str = "", fractions: bool = True):
-        """The target for each row of ``embeds`` ``[b, n, d]``, batched, no gradients. ``fractions=False``: a
-        short pass whose batches are cancellation checkpoints but not the progress of the current request."""
+    def values(self, embeds: torch.Tensor, progress: bool = False, desc: str = "") -> torch.Tensor:
+        """The target for each row of ``embeds`` ``[b, n, d]``, batched, no gradients."""
         size = self.rows(embeds.shape[1], grad=False)
         starts = range(0, len(embeds), size)
-        disable = not progress or len(starts) < 2
         out = []
         with torch.no_grad(), self.handle.lock:
-            for start in progress_steps(starts, desc=desc, unit="batch", disable=disable) if fractions else starts:
-                checkpoint()
+            for start in progress_steps(starts, desc=desc, unit="batch", disable=not progress or len(starts) < 2):
                 out.append(self._forward(embeds[start : start + size]).float().cpu())
         return torch.cat(out)
 
@@ -535,78 +508,13 @@ class _Runner:
                 total += (grad.float().cpu() * weights[start : start + size, None, None]).sum(0)
         return total
 
-    def path_scores(self, inputs, base, alphas: Sequence[float], on_batch=None) -> torch.Tensor:
-        """(x − x′) · ∂target/∂x at each point x′ + α (x − x′) of the path, per token: ``[len(alphas), n]``;
-        ``on_batch(rows)`` after each batch (a cancellation checkpoint)."""
+    def integrated_gradients(self, inputs, base, steps: int, rule: str, progress: bool) -> torch.Tensor:
+        alphas, weights = quadrature(steps, rule)
+        alphas_t = torch.tensor(alphas, dtype=inputs.dtype, device=inputs.device)
         delta = inputs - base
-        size = self.rows(len(inputs), grad=True)
-        out = []
-        with self.handle.lock, _frozen(self.handle), torch.enable_grad():
-            for start in range(0, len(alphas), size):
-                checkpoint()
-                a = torch.tensor(alphas[start : start + size], dtype=inputs.dtype, device=inputs.device)
-                points = (base[None] + a[:, None, None] * delta[None]).requires_grad_(True)
-                (grad,) = torch.autograd.grad(self._forward(points).sum(), points)
-                out.append((grad.float() * delta.float()).sum(-1).cpu())
-                if on_batch is not None:
-                    on_batch(len(a))
-        return torch.cat(out) if out else torch.zeros(0, len(inputs))
-
-    def integrated_gradients(
-        self,
-        inputs,
-        base,
-        steps: int,
-        rule: str,
-        difference: float,
-        *,
-        tolerance: float | None = None,
-        max_steps: int = 256,
-        spent: float = 0.0,
-        progress: bool = False,
-    ) -> tuple[torch.Tensor, int, float, bool]:
-        """Integrated gradients by ``rule`` at ``steps``, doubled (the trapezoid rule on the halved grid) up to
-        ``max_steps`` and the work limit while the completeness error against ``difference`` = f(x) − f(x′) is
-        above ``tolerance``. Each point is evaluated once, however many rounds use it: its per-token score is
-        kept (``[n]``, not the ``[n, d]`` gradient), and each round's estimate is a weighted sum of them.
-
-        Progress is points evaluated over the most that the rounds could need. Returns the scores, the steps
-        reached, their completeness error, and whether the work limit stopped the doubling."""
-        rounds = [_nodes(steps, rule)]
-        known = set(rounds[0][0])
-        blocked = False
-        while tolerance is not None and steps * 2 ** len(rounds) <= max_steps:
-            points, weights = _nodes(steps * 2 ** len(rounds), "trapezoid")
-            more = GRAD_PASS_COST * len(set(points) - known) * pass_cost(len(inputs))
-            if spent + more > MAX_WORK:
-                blocked = True
-                break
-            spent += more
-            rounds.append((points, weights))
-            known.update(points)
-        budget, done = len(known), 0
-        bar = tqdm(total=budget, desc="integrated gradients", unit="point", disable=not progress or in_request())
-
-        def advance(rows: int) -> None:
-            nonlocal done
-            done += rows
-            bar.update(rows)
-            checkpoint(done, budget)
-
-        scores_at: dict[Node, torch.Tensor] = {}
-        try:
-            for index, (points, weights) in enumerate(rounds):
-                new = sorted(set(points) - scores_at.keys())
-                bar.set_postfix_str(f"{steps * 2**index} steps")
-                scores_at.update(zip(new, self.path_scores(inputs, base, [float(a) for a in new], advance)))
-                scores = sum(w * scores_at[a].double() for a, w in zip(points, weights)).float()
-                error = abs(float(scores.sum()) - difference) / max(abs(difference), 1e-6)
-                if tolerance is None or error <= tolerance:
-                    break
-        finally:
-            bar.total = done  # a bar that stops early ends full
-            bar.close()
-        return scores, steps * 2**index, error, blocked and index == len(rounds) - 1
+        path = base[None] + alphas_t[:, None, None] * delta[None]
+        grads = self.gradients(path, torch.tensor(weights, dtype=torch.float32), progress)
+        return (delta.float().cpu() * grads).sum(-1)
 
     def occlusion(self, inputs, base, window: int, attributed: np.ndarray, value: float, progress: bool):
         """f(input) − f(input with a window of tokens set to the baseline), averaged over the windows covering
