@@ -360,15 +360,10 @@ def test_compiled_solvers_release_the_gil_and_the_kernel_loop_turns_while_flow_s
     explorer = AttentionExplorer(smollm2, text, roles=False)
     explorer.wait()
     ticks = 0
-
-    async def count_ticks():
-        nonlocal ticks
-        explorer.set_state({"mode": "flow", "selected_layer": 6, "_request": explorer._request + 1})
-        while not explorer._latest.finished.is_set():
-            await asyncio.sleep(0.001)
-            ticks += 1
-
-    asyncio.run(count_ticks())
+    explorer.set_state({"mode": "flow", "selected_layer": 6, "_request": explorer._request + 1})
+    while not explorer._latest.finished.is_set():  # the kernel's main thread, turning its loop
+        time.sleep(0.001)
+        ticks += 1
     explorer.wait()
     assert explorer._status["state"] == "done" and explorer._detail["mode"] == "flow"
     # Holding the GIL, each compiled call would let the loop turn about once; released, it turns throughout.
