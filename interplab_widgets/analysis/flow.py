@@ -77,7 +77,7 @@ def _compile_elsewhere() -> None:
     the child is a checkpoint loop, so a cancelled request stops here too. Where the cache cannot be
     written, this process compiles as before.
     """
-    if _SOLVER[0].signatures or all(Path(f._cache._cache_file._index_path).exists() for f in _SOLVER):
+    if _SOLVER[0].signatures or _cached_on_disk():
         return
     child = subprocess.Popen(
         [sys.executable, "-c", "from interplab_widgets.analysis.flow import _warm; _warm()"],
@@ -92,6 +92,14 @@ def _compile_elsewhere() -> None:
         if child.poll() is None:
             child.kill()
             child.wait()
+
+
+def _cached_on_disk() -> bool:
+    """Whether numba's cache holds every solver function (numba's private layout: if it moves, compile in a child)."""
+    try:
+        return all(Path(f._cache._cache_file._index_path).exists() for f in _SOLVER)
+    except AttributeError:
+        return False
 
 
 def _warm() -> None:
